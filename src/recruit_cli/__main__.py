@@ -1,0 +1,3 @@
+from recruit_cli.cli import main
+
+main()

@@ -1,0 +1,110 @@
+"""The root Typer app, the global options, and the single place exceptions become exit codes."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from recruit_cli import __version__
+from recruit_cli.cli import auth_cmd, mail_cmd, ops_cmd, report_cmd, sandbox_cmd, screening_cmd
+from recruit_cli.cli.context import AppContext
+from recruit_cli.exit_codes import EXIT_CODE_TABLE, ExitCode
+from recruit_cli.render import Environment
+
+EXIT_CODES_HELP = "Exit codes: " + "; ".join(
+    f"{code} {meaning}" for code, meaning in EXIT_CODE_TABLE
+)
+
+app = typer.Typer(
+    name="recruit",
+    help=(
+        "Research-participant recruitment for studies that keep their data in REDCap.\n\n"
+        "Each command is one idempotent pass over REDCap, safe to run from cron."
+    ),
+    epilog=EXIT_CODES_HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"recruit {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="recruit.toml (else $RECRUIT_CONFIG, ./recruit.toml)"),
+    ] = None,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logs.")] = 0,
+    log_file: Annotated[Path | None, typer.Option("--log-file", help="Also log here.")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Tracebacks on errors.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    from recruit_cli.logs import setup_logging
+
+    setup_logging(verbose, log_file)
+    ctx.obj = AppContext(
+        env=Environment(verbose=verbose),
+        config_path=config,
+        verbose=verbose,
+        log_file=log_file,
+        debug=debug,
+    )
+
+
+for _module in (sandbox_cmd, screening_cmd, mail_cmd, auth_cmd, report_cmd, ops_cmd):
+    _module.register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app and map every exception to the exit-code contract."""
+    sys.exit(run(argv))
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the app and return the exit code. Usage errors are typer's (exit 2, printed by it)."""
+    from recruit_cli.errors import LockHeld, RecruitError
+
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        app(args=args, prog_name="recruit", standalone_mode=True)
+    except SystemExit as exc:  # typer/click end every run this way in standalone mode
+        code = exc.code
+        if code is None:
+            return ExitCode.OK
+        return code if isinstance(code, int) else ExitCode.UNEXPECTED
+    except LockHeld as exc:
+        print(f"recruit: {exc}", file=sys.stderr)
+        return ExitCode.OK
+    except RecruitError as exc:
+        if debug:
+            traceback.print_exc()
+        print(f"recruit: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("recruit: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the one catch-all: an unexpected error, i.e. a bug
+        if debug:
+            traceback.print_exc()
+        print(
+            f"recruit: unexpected error: {type(exc).__name__}: {exc} (run with --debug for details)",
+            file=sys.stderr,
+        )
+        return ExitCode.UNEXPECTED
+    return ExitCode.OK

@@ -1,0 +1,117 @@
+"""One error tree. Each branch carries its exit code; the CLI maps them in one place.
+
+Messages never contain secrets, e-mail addresses, names or questionnaire answers:
+record ids, field names, file names and REDCap's own error text only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from recruit_cli.exit_codes import ExitCode
+
+
+class RecruitError(Exception):
+    """Base of every error recruit raises on purpose."""
+
+    exit_code: ExitCode = ExitCode.UNEXPECTED
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(RecruitError):
+    exit_code = ExitCode.USAGE
+
+
+class ConfigError(RecruitError):
+    """The configuration is wrong: names the file, the key and, when known, the line."""
+
+    exit_code = ExitCode.CONFIG
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: Path | str | None = None,
+        key: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        where = []
+        if path is not None:
+            where.append(str(path) + (f":{line}" if line is not None else ""))
+        if key is not None:
+            where.append(f"[{key}]" if "." not in key else key)
+        prefix = ": ".join(where)
+        super().__init__(f"{prefix}: {message}" if prefix else message)
+        self.path = path
+        self.key = key
+        self.line = line
+
+
+class TemplateError(ConfigError):
+    """An e-mail or report template is missing or does not render."""
+
+
+class LogicError(RecruitError):
+    """REDCap logic that does not parse or uses something unsupported."""
+
+    exit_code = ExitCode.CONFIG
+
+    def __init__(self, message: str, *, text: str = "", position: int | None = None) -> None:
+        at = f" at position {position}" if position is not None else ""
+        super().__init__(f"{message}{at}" + (f" in {text!r}" if text else ""))
+        self.text = text
+        self.position = position
+
+
+class RemoteError(RecruitError):
+    """Something went wrong talking to another system."""
+
+
+class ServiceUnavailable(RemoteError):
+    """REDCap or the mail service could not be reached, or kept failing transiently."""
+
+    exit_code = ExitCode.UNAVAILABLE
+
+
+class RedcapError(RemoteError):
+    """REDCap answered, and said no. Carries REDCap's own message."""
+
+    exit_code = ExitCode.UNEXPECTED
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class RedcapTokenRejected(RedcapError):
+    """The REDCap token is wrong or lacks rights: a configuration problem."""
+
+    exit_code = ExitCode.CONFIG
+
+
+class MailError(RemoteError):
+    """The mail service refused a message for a reason that is not transient."""
+
+    exit_code = ExitCode.UNEXPECTED
+
+
+class RecipientRejected(MailError):
+    """A permanent error for one recipient: that record goes to review, the pass goes on."""
+
+
+class AuthError(RecruitError):
+    """Microsoft sign-in is needed or was refused."""
+
+    exit_code = ExitCode.AUTH
+
+
+class LockHeld(RecruitError):
+    """Another recruit run on this host holds the lock: not a failure."""
+
+    exit_code = ExitCode.OK

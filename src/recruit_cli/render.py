@@ -1,0 +1,83 @@
+"""Turn results into output: rich tables for people, a versioned JSON envelope for machines.
+
+Nothing but the result goes to stdout; logs and notices go to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from recruit_cli.results import PassResult
+
+
+@dataclass
+class Environment:
+    """Where output goes and how it looks. Tests swap it for one writing to buffers."""
+
+    stdout: IO[str] = field(default_factory=lambda: sys.stdout)
+    stderr: IO[str] = field(default_factory=lambda: sys.stderr)
+    json: bool = False
+    verbose: int = 0
+
+    @property
+    def color(self) -> bool:
+        # No colour, spinners or cursor tricks under cron, in pipes, or with NO_COLOR set.
+        if os.environ.get("NO_COLOR", "") != "":
+            return False
+        return bool(getattr(self.stdout, "isatty", lambda: False)())
+
+    def console(self, *, stderr: bool = False) -> Any:
+        from rich.console import Console
+
+        stream = self.stderr if stderr else self.stdout
+        return Console(
+            file=stream,
+            no_color=not self.color,
+            color_system="auto" if self.color else None,
+            force_terminal=self.color,
+            force_interactive=False,
+            highlight=False,
+            soft_wrap=not self.color,
+            width=None if self.color else 120,
+        )
+
+
+def print_json(env: Environment, payload: dict[str, Any]) -> None:
+    env.stdout.write(json.dumps(payload, indent=2, sort_keys=False, default=str) + "\n")
+    env.stdout.flush()
+
+
+def render_pass(env: Environment, result: PassResult) -> None:
+    """Print a pass result: JSON envelope with --json, else a short summary.
+
+    Quiet on success under cron: a pass that did nothing prints nothing unless -v.
+    """
+    if env.json:
+        print_json(env, result.to_dict())
+        return
+    from rich.table import Table
+
+    console = env.console()
+    for notice in result.notices:
+        env.console(stderr=True).print(notice)
+    if not result.actions:
+        if env.verbose:
+            console.print(f"{result.command}: nothing to do")
+        return
+    prefix = "[dry run] " if result.dry_run else ""
+    summary = ", ".join(f"{n} {k}" for k, n in result.counts.items())
+    if not env.verbose and not result.dry_run and not result.failed:
+        console.print(f"{prefix}{result.command}: {summary}")
+        return
+    table = Table(title=f"{prefix}{result.command}: {summary}", title_justify="left")
+    table.add_column("record", justify="right")
+    table.add_column("action")
+    table.add_column("detail", overflow="fold")
+    for a in result.actions:
+        style = None if a.ok else "red"
+        table.add_row(a.record_id, a.action, a.detail, style=style)
+    console.print(table)

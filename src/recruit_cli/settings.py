@@ -1,0 +1,201 @@
+"""The settings object: one frozen tree, loaded once by ``recruit_cli.config``.
+
+Precedence is flag > environment > config file > default. Secrets are resolved from the
+environment (or a ``.env`` beside the config) at load time and held in ``Secret`` so that
+no repr, log line or error message can show them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+
+class Secret:
+    """A string that never shows itself in repr/str. Use ``.reveal()`` at the point of use."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('***')" if self._value else "Secret('')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+class Status(StrEnum):
+    """Values of the processing-status field. The first six are the legacy pipeline's own."""
+
+    PENDING = "pending"  # blank counts as pending too
+    ELIGIBLE_ID_ASSIGNED = "eligible_id_assigned"
+    INELIGIBLE = "ineligible"
+    MANUAL_REVIEW = "manual_review_required"
+    ELIGIBLE_INVITED = "eligible_invited"
+    INELIGIBLE_NOTIFIED = "ineligible_notified"
+    # Added by recruit:
+    ELIGIBLE = "eligible"  # screened eligible and placed in a group, waiting for a study ID
+    SAFETY_REVIEW = "safety_review"  # safety rule fired: no automated e-mail, staff alerted
+
+
+@dataclass(frozen=True)
+class StudySettings:
+    name: str
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class RedcapSettings:
+    url: str
+    token: Secret = field(default_factory=lambda: Secret(""))
+    token_env: str = "REDCAP_API_TOKEN"
+    timeout: float = 30.0
+    batch_size: int = 1000  # records per import call
+    verify_tls: bool = True
+
+
+@dataclass(frozen=True)
+class FieldMap:
+    """Logical name -> REDCap field name. Defaults match the legacy pipeline's fields."""
+
+    record_id: str = "record_id"
+    status: str = "pipeline_processing_status"
+    reasons: str = "pipeline_ineligibility_reasons"
+    invited_at: str = "pipeline_invitation_sent_timestamp"
+    notified_at: str = "pipeline_ineligible_notification_sent_timestamp"
+    study_id: str = "assigned_study_id"
+    email: str = "participant_email"
+    # Added by recruit (``recruit setup fields`` creates them):
+    group: str = "pipeline_group"
+    screened_at: str = "pipeline_screened_timestamp"
+    email_claim: str = "pipeline_email_claim"  # exactly-once claim: "<key>|<state>|<iso time>"
+    safety_alerted_at: str = "pipeline_safety_alert_timestamp"
+    safety_ack: str = "pipeline_safety_acknowledged"  # staff set this to acknowledge
+    # Optional, None when the project has no such field:
+    language: str | None = None
+    do_not_contact: str | None = None
+    submitted_at: str | None = None  # survey timestamp field, for the report
+
+
+@dataclass(frozen=True)
+class Criterion:
+    name: str  # stable code stored in REDCap, [a-z][a-z0-9_]*
+    require: str  # REDCap logic that must be true to stay eligible
+    reason: str  # readable text for staff, never sent to participants
+    on_unknown: str = "review"  # "review" (default) or "ineligible"
+
+
+@dataclass(frozen=True)
+class ScreeningSettings:
+    ready: str = ""  # REDCap logic: which submissions are ready to screen ("" = all)
+    criteria: tuple[Criterion, ...] = ()
+
+
+@dataclass(frozen=True)
+class QidsSettings:
+    total: str | None = None  # self-reported total field
+    items: tuple[str, ...] = ()  # or the 16 item fields, in order
+
+
+@dataclass(frozen=True)
+class SafetySettings:
+    when: str = ""  # REDCap logic; "" = no safety rule
+    notify: tuple[str, ...] = ()  # staff addresses for alerts
+    name: str = "safety"
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    label: str
+    when: str
+    first_id: int
+    last_id: int
+    target: int | None = None  # enrollment target, for the report
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = "localhost"
+    port: int = 587
+    security: str = "starttls"  # "starttls" | "ssl" | "none"
+    username: str = ""
+    password: Secret = field(default_factory=lambda: Secret(""))
+    password_env: str = "RECRUIT_SMTP_PASSWORD"
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class GraphSettings:
+    mode: str = "delegated"  # "delegated" (/me) | "shared" (/users/{mailbox}) | "app"
+    client_id: str = ""
+    tenant_id: str = "organizations"
+    authority_host: str = "https://login.microsoftonline.com"
+    endpoint: str = "https://graph.microsoft.com/v1.0"
+    mailbox: str = ""  # the shared mailbox or the app-only user
+    client_secret: Secret = field(default_factory=lambda: Secret(""))
+    client_secret_env: str = "RECRUIT_GRAPH_CLIENT_SECRET"
+    token_cache: Path | None = None  # default: <state dir>/msal_token_cache.bin
+    timeout: float = 30.0
+    ca_bundle: Path | None = None  # for tests / TLS-intercepting proxies
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    transport: str = "outbox"  # "outbox" | "smtp" | "graph"
+    sender: str = ""  # From address
+    outbox_dir: Path = Path("outbox")
+    templates_dir: Path | None = None  # the study's overrides of the shipped templates
+    template_version: str = "1"  # part of the idempotency key
+    default_language: str = "en"
+    booking_url: str = ""
+    test_recipient: str | None = None  # redirect every message here
+    per_minute: int = 30  # pacing under the mailbox limit; 0 = no pacing
+    resend_uncertain: bool = False  # smtp: resend when delivery can't be verified
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    graph: GraphSettings = field(default_factory=GraphSettings)
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    out_dir: Path = Path("reports")
+    suppress_below: int = 0  # 0 = no small-cell suppression
+    recipients: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OpsSettings:
+    healthcheck_url: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    path: Path | None  # the config file, for messages
+    study: StudySettings
+    redcap: RedcapSettings
+    fields: FieldMap = field(default_factory=FieldMap)
+    screening: ScreeningSettings = field(default_factory=ScreeningSettings)
+    qids: QidsSettings = field(default_factory=QidsSettings)
+    safety: SafetySettings = field(default_factory=SafetySettings)
+    groups: tuple[Group, ...] = ()
+    email: EmailSettings = field(default_factory=EmailSettings)
+    report: ReportSettings = field(default_factory=ReportSettings)
+    ops: OpsSettings = field(default_factory=OpsSettings)
+    state_dir: Path = Path(".")  # lock files and the MSAL token cache
+
+    def group(self, name: str) -> Group | None:
+        return next((g for g in self.groups if g.name == name), None)
