@@ -103,7 +103,8 @@ def run(argv: list[str] | None = None) -> int:
         if debug:
             traceback.print_exc()
         print(
-            f"recruit: unexpected error: {type(exc).__name__}: {exc} (run with --debug for details)",
+            f"recruit: unexpected error: {type(exc).__name__}: {exc} "
+            "(run with --debug for details)",
             file=sys.stderr,
         )
         return ExitCode.UNEXPECTED
