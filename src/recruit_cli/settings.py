@@ -89,6 +89,7 @@ class FieldMap:
     language: str | None = None
     do_not_contact: str | None = None
     submitted_at: str | None = None  # survey timestamp field, for the report
+    booked_at: str | None = None  # when the e-consent session was booked, once known
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""E-mail: messages, templates and the transports that send them."""
