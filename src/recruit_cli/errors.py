@@ -64,9 +64,19 @@ class LogicError(RecruitError):
 
     def __init__(self, message: str, *, text: str = "", position: int | None = None) -> None:
         at = f" at position {position}" if position is not None else ""
-        super().__init__(f"{message}{at}" + (f" in {text!r}" if text else ""))
+        super().__init__(f"{message}{at}" + (f" in {_excerpt(text, position)!r}" if text else ""))
         self.text = text
         self.position = position
+
+
+def _excerpt(text: str, position: int | None, width: int = 60) -> str:
+    """The logic around ``position``: a long filterLogic would otherwise flood the message."""
+    if len(text) <= width:
+        return text
+    centre = position if position is not None else 0
+    start = max(0, min(centre - width // 2, len(text) - width))
+    end = start + width
+    return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
 
 
 class RemoteError(RecruitError):
@@ -77,6 +87,14 @@ class ServiceUnavailable(RemoteError):
     """REDCap or the mail service could not be reached, or kept failing transiently."""
 
     exit_code = ExitCode.UNAVAILABLE
+
+
+class RedcapUnavailable(ServiceUnavailable):
+    """REDCap itself could not be reached (every later REDCap step would fail the same way)."""
+
+
+class MailUnavailable(ServiceUnavailable):
+    """The mail service could not be reached, or kept throttling us."""
 
 
 class RedcapError(RemoteError):
@@ -115,3 +133,19 @@ class LockHeld(RecruitError):
     """Another recruit run on this host holds the lock: not a failure."""
 
     exit_code = ExitCode.OK
+
+
+class DeliveryUncertain(MailUnavailable):
+    """The message reached the mail service but no answer came back: it may have gone out.
+
+    Never retried; the next pass reconciles it with ``Transport.was_sent``. Its message
+    starts with "delivery uncertain".
+    """
+
+
+class MailSetupError(MailError):
+    """The mail service refuses every message because of how it is set up (permissions, Send
+    As, RBAC scope, a mailbox that doesn't exist or has no REST access): a configuration
+    problem, not one record's."""
+
+    exit_code = ExitCode.CONFIG
