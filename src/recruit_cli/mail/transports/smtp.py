@@ -1,0 +1,282 @@
+"""The SMTP transport: smtplib over STARTTLS or implicit TLS, one connection per pass.
+
+The SMTP dialogue is driven command by command (MAIL, RCPT, DATA) so that we know how far
+a message got. A connection that turns out to be dead before DATA is re-opened once and the
+message retried; once DATA has started nothing is retried, because the server may already
+have accepted the message (never a duplicate e-mail). SMTP cannot tell afterwards whether a
+message went out, so ``was_sent`` is always None.
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+
+from recruit_cli.errors import (
+    AuthError,
+    ConfigError,
+    DeliveryUncertain,
+    MailError,
+    MailSetupError,
+    MailUnavailable,
+    RecipientRejected,
+)
+from recruit_cli.logs import get_logger
+from recruit_cli.mail.message import OutgoingMessage, SendReceipt
+from recruit_cli.mail.mime import to_bytes
+from recruit_cli.settings import Settings, SmtpSettings
+
+log = get_logger("mail.smtp")
+
+SECURITY_MODES = ("starttls", "ssl", "none")
+_ADDRESS_RE = re.compile(r"<?[^\s<>@]+@[^\s<>]+>?")
+
+
+class _DeadConnection(Exception):
+    """The server went away before DATA: the message can safely be tried again."""
+
+
+class SmtpTransport:
+    """Sends through an SMTP server (``[email.smtp]``)."""
+
+    name = "smtp"
+
+    def __init__(
+        self,
+        settings: SmtpSettings,
+        sender: str,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        """Set up the transport; the connection is opened by the first send.
+
+        Args:
+            settings: Host, port, security mode, login and timeout.
+            sender: The envelope sender (``[email] sender``).
+            ssl_context: For tests (a private CA); default: the system's trusted CAs.
+        """
+        if settings.security not in SECURITY_MODES:
+            raise ConfigError(
+                f"must be one of {', '.join(SECURITY_MODES)}, not {settings.security!r}",
+                key="email.smtp.security",
+            )
+        if settings.username and not settings.password:
+            raise ConfigError(
+                f"a username is set but ${settings.password_env} is empty",
+                key="email.smtp.password_env",
+            )
+        self.settings = settings
+        self.sender = sender
+        self.ssl_context = ssl_context or ssl.create_default_context()
+        self._conn: smtplib.SMTP | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SmtpTransport:
+        """The transport for ``settings.email``."""
+        return cls(settings.email.smtp, settings.email.sender)
+
+    def send(self, message: OutgoingMessage) -> SendReceipt:
+        """Send one message; see the module docstring for what is retried.
+
+        Raises:
+            RecipientRejected: the server refused a recipient for good (5xx at RCPT).
+            DeliveryUncertain: the connection was lost during DATA: the message may have
+                gone out (never retried).
+            MailUnavailable: the server is unreachable, timed out or answered 4xx; the
+                message was not accepted.
+            AuthError: the server refused the login.
+            MailSetupError: the server refused the sender (every message would fail).
+            MailError: the server refused this message for good.
+        """
+        data = to_bytes(message)
+        conn = self._connection()
+        try:
+            self._envelope(conn, message)
+        except _DeadConnection:
+            # Servers close idle connections; nothing of this message was sent yet.
+            self._drop()
+            log.info("the SMTP server closed the connection; reconnecting once")
+            conn = self._connection()
+            try:
+                self._envelope(conn, message)
+            except _DeadConnection as exc:
+                self._drop()
+                raise MailUnavailable(
+                    f"{self._where()}: the connection was lost before the message was "
+                    "sent (it was not sent)"
+                ) from exc
+        return self._data(conn, message, data)
+
+    def was_sent(self, key: str) -> bool | None:
+        """SMTP cannot tell: always None."""
+        return None
+
+    def close(self) -> None:
+        """Say QUIT and close the connection, if one is open."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.quit()
+            except (smtplib.SMTPException, OSError):
+                conn.close()
+
+    # -- the dialogue -------------------------------------------------------------------
+
+    def _envelope(self, conn: smtplib.SMTP, message: OutgoingMessage) -> None:
+        """MAIL FROM and RCPT TO; raises _DeadConnection if the server went away."""
+        who = f"record {message.record_id}: " if message.record_id else ""
+        with self._dead_on_disconnect():
+            code, reply = conn.mail(self.sender)
+        if code == 421:  # "closing transmission channel": the connection is gone
+            raise _DeadConnection()
+        if code != 250:
+            self._reset(conn)
+            if 400 <= code < 500:
+                raise MailUnavailable(f"{self._where()}: MAIL FROM answered {_reply(code, reply)}")
+            # Every message would meet the same refusal: a set-up problem, not this record's.
+            raise MailSetupError(
+                f"{self._where()}: the sender ([email] sender) was refused: {_reply(code, reply)}"
+            )
+        for recipient in message.to:
+            with self._dead_on_disconnect():
+                code, reply = conn.rcpt(recipient)
+            if code in (250, 251):
+                continue
+            if code == 421:
+                raise _DeadConnection()
+            self._reset(conn)
+            # The reply usually quotes the address: only the code goes in the message.
+            if 400 <= code < 500:
+                raise MailUnavailable(f"{who}the SMTP server deferred the recipient ({code})")
+            raise RecipientRejected(f"{who}the SMTP server refused the recipient ({code})")
+
+    def _data(self, conn: smtplib.SMTP, message: OutgoingMessage, data: bytes) -> SendReceipt:
+        """DATA: from here on nothing is retried."""
+        try:
+            code, reply = conn.data(data)
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            self._drop()
+            raise DeliveryUncertain(
+                f"delivery uncertain: the connection to {self._where()} was lost after the "
+                f"message for key {message.key} was handed over"
+            ) from exc
+        except smtplib.SMTPDataError as exc:  # DATA itself (before the message) refused
+            self._reset(conn)
+            raise self._data_error(exc.smtp_code, exc.smtp_error) from exc
+        if code != 250:
+            self._reset(conn)
+            raise self._data_error(code, reply)
+        log.info("SMTP accepted key %s", message.key)
+        return SendReceipt(key=message.key, transport=self.name, detail=_reply(code, reply))
+
+    def _data_error(self, code: int, reply: bytes | str) -> MailError | MailUnavailable:
+        if 400 <= code < 500:
+            return MailUnavailable(
+                f"{self._where()}: the message was deferred: {_reply(code, reply)}"
+            )
+        return MailError(f"{self._where()}: the message was refused: {_reply(code, reply)}")
+
+    # -- the connection -----------------------------------------------------------------
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._conn is None:
+            self._conn = self._connect()
+        return self._conn
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        conn: smtplib.SMTP | None = None
+        try:
+            if s.security == "ssl":
+                conn = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=self.ssl_context)
+            else:
+                conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            conn.ehlo()
+            if s.security == "starttls":
+                if not conn.has_extn("starttls"):
+                    raise ConfigError(
+                        f"{self._where()} does not offer STARTTLS; refusing to send in clear",
+                        key="email.smtp.security",
+                    )
+                conn.starttls(context=self.ssl_context)
+                conn.ehlo()
+            if s.username:
+                self._login(conn)
+        except ssl.SSLCertVerificationError as exc:
+            _close_quietly(conn)
+            raise ConfigError(
+                f"the TLS certificate of {self._where()} failed verification: {exc.verify_message}",
+                key="email.smtp.host",
+            ) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            _close_quietly(conn)
+            raise MailUnavailable(
+                f"cannot reach the SMTP server {self._where()}: {_describe(exc)}"
+            ) from exc
+        except BaseException:
+            _close_quietly(conn)
+            raise
+        return conn
+
+    def _login(self, conn: smtplib.SMTP) -> None:
+        s = self.settings
+        try:
+            conn.login(s.username, s.password.reveal())
+        except smtplib.SMTPAuthenticationError as exc:
+            raise AuthError(
+                f"the SMTP server {self._where()} refused the login for [email.smtp] username "
+                f"({exc.smtp_code}); check ${s.password_env}"
+            ) from exc
+        except smtplib.SMTPNotSupportedError as exc:
+            raise ConfigError(
+                f"{self._where()} does not offer AUTH on this connection (is "
+                "[email.smtp] security right?)",
+                key="email.smtp.username",
+            ) from exc
+
+    @contextmanager
+    def _dead_on_disconnect(self) -> Iterator[None]:
+        try:
+            yield
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            raise _DeadConnection() from exc
+
+    def _reset(self, conn: smtplib.SMTP) -> None:
+        # RSET so the connection can carry the next message; drop it if even that fails.
+        try:
+            conn.rset()
+        except (smtplib.SMTPException, OSError):
+            self._drop()
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        _close_quietly(conn)
+
+    def _where(self) -> str:
+        return f"{self.settings.host}:{self.settings.port}"
+
+
+def _close_quietly(conn: smtplib.SMTP | None) -> None:
+    if conn is not None:
+        with suppress(OSError):
+            conn.close()
+
+
+def _reply(code: int, reply: bytes | str) -> str:
+    """An SMTP reply for a message: addresses the server quoted are blanked (PHI)."""
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+    text = _ADDRESS_RE.sub("<address>", " ".join(text.split()))
+    return f"{code} {text}".strip()
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return _reply(exc.smtp_code, exc.smtp_error)
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return _reply(0, str(exc)).removeprefix("0 ") or type(exc).__name__
