@@ -1,9 +1,132 @@
-"""Commands: (to be filled in)."""
+"""Commands: auth login | status | logout | test (Microsoft sign-in for the Graph transport)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
+
+from recruit_cli.cli.context import AppContext, finish, get_context
+
+if TYPE_CHECKING:
+    from recruit_cli.msgraph.auth import MicrosoftAuth, SignInStatus
+
+Json = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+
+def _auth(actx: AppContext) -> MicrosoftAuth:
+    from recruit_cli.msgraph.auth import MicrosoftAuth
+
+    return MicrosoftAuth.from_settings(actx.settings())
+
+
+def _show(
+    actx: AppContext, command: str, status: SignInStatus, extra: dict[str, Any] | None = None
+) -> int:
+    """Print a sign-in status (text, or the JSON envelope); return the exit code."""
+    from recruit_cli.exit_codes import ExitCode
+    from recruit_cli.render import render_pass
+    from recruit_cli.results import PassResult
+
+    code = ExitCode.OK if status.signed_in else ExitCode.AUTH
+    data = {**status.to_dict(), **(extra or {})}
+    if actx.env.json:
+        render_pass(actx.env, PassResult(command=command, exit_code=code, extra=data))
+        return code
+    who = f" as {status.username}" if status.username else ""
+    lines = [
+        f"mode: {status.mode}",
+        f"signed in: {'yes' + who if status.signed_in else 'no (run `recruit auth login`)'}",
+        f"authority: {status.authority}",
+        f"token cache: {status.cache_path}",
+    ]
+    if status.expires_at is not None:
+        lines.append(f"access token expires: {status.expires_at.isoformat(timespec='seconds')}")
+    lines += [f"{k}: {v}" for k, v in (extra or {}).items()]
+    actx.env.stdout.write("\n".join(lines) + "\n")
+    return code
+
+
+def login(
+    ctx: typer.Context,
+    browser: Annotated[
+        bool,
+        typer.Option("--browser", help="Sign in in a local browser instead of with a device code."),
+    ] = False,
+    json: Json = False,
+) -> None:
+    """Sign in to Microsoft (device code by default; app mode checks the client secret)."""
+    actx = get_context(ctx)
+    actx.env.json = json
+    auth = _auth(actx)
+
+    def notify(message: str) -> None:  # device-code instructions: to the person, not stdout
+        actx.env.stderr.write(message + "\n")
+        actx.env.stderr.flush()
+
+    status = auth.login(browser=browser, notify=notify)
+    finish(_show(actx, "auth login", status))
+
+
+def status(ctx: typer.Context, json: Json = False) -> None:
+    """Who is signed in, where the token cache is, when the token expires (exit 6: nobody)."""
+    actx = get_context(ctx)
+    actx.env.json = json
+    finish(_show(actx, "auth status", _auth(actx).status()))
+
+
+def logout(ctx: typer.Context, json: Json = False) -> None:
+    """Remove the signed-in accounts and their tokens from the token cache."""
+    from recruit_cli.exit_codes import ExitCode
+    from recruit_cli.render import render_pass
+    from recruit_cli.results import PassResult
+
+    actx = get_context(ctx)
+    actx.env.json = json
+    auth = _auth(actx)
+    removed = auth.logout()
+    if json:
+        data = {"accounts_removed": removed, "cache_path": str(auth.cache_path)}
+        render_pass(actx.env, PassResult(command="auth logout", extra=data))
+    else:
+        actx.env.stdout.write(f"signed out: {removed} account(s) removed from {auth.cache_path}\n")
+    finish(ExitCode.OK)
+
+
+def test(
+    ctx: typer.Context,
+    to: Annotated[
+        str | None, typer.Option("--to", help="Also send a test message to this address.")
+    ] = None,
+    json: Json = False,
+) -> None:
+    """Get a token without interaction, and optionally send a test message."""
+    from recruit_cli.msgraph.transport import GraphTransport, test_message
+
+    actx = get_context(ctx)
+    actx.env.json = json
+    settings = actx.settings()
+    auth = _auth(actx)
+    auth.access_token()
+    extra: dict[str, Any] = {"token": "acquired silently"}
+    if to is not None:
+        transport = GraphTransport(auth, per_minute=0)
+        try:
+            receipt = transport.send(test_message(settings, to))
+        finally:
+            transport.close()
+        extra["test message"] = receipt.detail
+    finish(_show(actx, "auth test", auth.status(), extra))
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the root app."""
+    """Add the ``auth`` group to the root app."""
+    group = typer.Typer(
+        help="Microsoft sign-in for the Graph mail transport (see docs/microsoft.md).",
+        no_args_is_help=True,
+    )
+    group.command("login")(login)
+    group.command("status")(status)
+    group.command("logout")(logout)
+    group.command("test")(test)
+    app.add_typer(group, name="auth")
