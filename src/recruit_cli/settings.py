@@ -98,6 +98,9 @@ class Criterion:
     require: str  # REDCap logic that must be true to stay eligible
     reason: str  # readable text for staff, never sent to participants
     on_unknown: str = "review"  # "review" (default) or "ineligible"
+    # "ineligible" (default) or "review": a plausibility check (e.g. a date of birth in the
+    # future) whose failure means doubtful data, not an ineligible person.
+    on_false: str = "ineligible"
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,9 @@ class GraphSettings:
     token_cache: Path | None = None  # default: <state dir>/msal_token_cache.bin
     timeout: float = 30.0
     ca_bundle: Path | None = None  # for tests / TLS-intercepting proxies
+    # Seconds a sent message may take to show in Sent Items: an unconfirmed claim younger
+    # than this is not sent again (recruit.outreach reconciliation).
+    sent_items_grace: float = 600.0
 
 
 @dataclass(frozen=True)

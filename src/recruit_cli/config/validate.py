@@ -1,0 +1,275 @@
+"""Semantic checks: what the types alone can't say (rules parse, ranges don't overlap, ...).
+
+Each check raises ``ConfigError`` naming the file, the dotted key and its line. Values are
+never quoted in messages (a mistyped field could hold an address or a secret); names,
+numbers the user chose (ID ranges) and logic positions are.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+from recruit_cli.config.convert import Context
+from recruit_cli.config.lines import KeyPath
+from recruit_cli.settings import Settings
+
+CODE = re.compile(r"[a-z][a-z0-9_]*")
+FIELD = re.compile(r"[a-z][a-z0-9_]*")  # REDCap variable names
+GROUP = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+LOOKS_LIKE_TOKEN = re.compile(r"[0-9A-Fa-f]{32,}")
+VERSION = re.compile(r"[A-Za-z0-9._-]+")
+LANGUAGE = re.compile(r"[A-Za-z]{2,3}([_-][A-Za-z0-9]+)*")
+ADDRESS = re.compile(r"[^@\s]+@[^@\s]+")
+QIDS_ITEMS = 16
+
+TRANSPORTS = ("outbox", "smtp", "graph")
+GRAPH_MODES = ("delegated", "shared", "app")
+SMTP_SECURITY = ("starttls", "ssl", "none")
+ON_UNKNOWN = ("review", "ineligible")
+ON_FALSE = ("ineligible", "review")
+
+
+def validate(s: Settings, ctx: Context) -> None:
+    """Raise ConfigError for the first semantic problem found."""
+    _study(s, ctx)
+    _redcap(s, ctx)
+    _fields(s, ctx)
+    _rules(s, ctx)
+    _criteria(s, ctx)
+    _groups(s, ctx)
+    _email(s, ctx)
+    _addresses(s, ctx)
+    _numbers(s, ctx)
+
+
+def _study(s: Settings, ctx: Context) -> None:
+    if not s.study.name.strip():
+        raise ctx.error("the study needs a name", ("study", "name"))
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(s.study.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ctx.error(
+            f"unknown time zone '{s.study.timezone}' (use an IANA name like America/New_York)",
+            ("study", "timezone"),
+        ) from exc
+
+
+def _redcap(s: Settings, ctx: Context) -> None:
+    _http_url(s.redcap.url, ctx, ("redcap", "url"), required=True)
+    if not 1 <= s.redcap.batch_size <= 10_000:
+        raise ctx.error("must be between 1 and 10000 records", ("redcap", "batch_size"))
+    for at, name in (
+        (("redcap", "token_env"), s.redcap.token_env),
+        (("email", "smtp", "password_env"), s.email.smtp.password_env),
+        (("email", "graph", "client_secret_env"), s.email.graph.client_secret_env),
+    ):
+        if LOOKS_LIKE_TOKEN.fullmatch(name):
+            raise ctx.error(
+                "this names the environment variable that holds the secret, not the secret "
+                "itself; put the secret in that variable (or .env) and remove it from here",
+                at,
+            )
+        if not ENV_NAME.fullmatch(name):
+            raise ctx.error(
+                "must be an environment variable name (letters, digits, underscore)", at
+            )
+
+
+def _fields(s: Settings, ctx: Context) -> None:
+    seen: dict[str, str] = {}
+    for key, value in vars(s.fields).items():
+        if value is None:
+            continue
+        if not FIELD.fullmatch(value):
+            raise ctx.error(
+                f"'{value}' is not a REDCap field name (lower-case letters, digits, _)",
+                ("fields", key),
+            )
+        if value in seen:
+            raise ctx.error(
+                f"'{value}' is already mapped to fields.{seen[value]}: "
+                "each logical field needs its own REDCap field",
+                ("fields", key),
+            )
+        seen[value] = key
+    if s.qids.total is not None and s.qids.items:
+        raise ctx.error("set either 'total' or 'items', not both", ("qids",))
+    if s.qids.total is not None and not FIELD.fullmatch(s.qids.total):
+        raise ctx.error("not a REDCap field name", ("qids", "total"))
+    if s.qids.items:
+        if len(s.qids.items) != QIDS_ITEMS:
+            raise ctx.error(
+                f"QIDS-SR16 needs exactly {QIDS_ITEMS} item fields, got {len(s.qids.items)}",
+                ("qids", "items"),
+            )
+        for i, item in enumerate(s.qids.items):
+            if not FIELD.fullmatch(item):
+                raise ctx.error("not a REDCap field name", ("qids", "items", i))
+        if len(set(s.qids.items)) != QIDS_ITEMS:
+            raise ctx.error("the 16 item fields must all differ", ("qids", "items"))
+
+
+def _logic_keys(s: Settings) -> Iterator[tuple[KeyPath, str]]:
+    yield ("screening", "ready"), s.screening.ready
+    for i, criterion in enumerate(s.screening.criteria):
+        yield ("screening", "criteria", i, "require"), criterion.require
+    yield ("safety", "when"), s.safety.when
+    for i, group in enumerate(s.groups):
+        yield ("groups", i, "when"), group.when
+
+
+def _rules(s: Settings, ctx: Context) -> None:
+    from recruit_cli.errors import LogicError
+    from recruit_cli.logic import parse
+
+    uses_qids_total = False
+    for at, text in _logic_keys(s):
+        if not text.strip():
+            if at[0] in ("groups", "screening") and at[-1] != "ready":
+                raise ctx.error("the rule is empty", at)
+            continue
+        try:
+            logic = parse(text)
+        except LogicError as exc:
+            raise ctx.error(f"the rule does not parse: {exc}", at) from exc
+        uses_qids_total = uses_qids_total or "qids_total" in logic.fields
+    if uses_qids_total and s.qids.total is None and not s.qids.items:
+        raise ctx.error(
+            "rules use [qids_total] but [qids] sets neither 'total' nor 'items'", ("qids",)
+        )
+
+
+def _criteria(s: Settings, ctx: Context) -> None:
+    names: set[str] = set()
+    for i, c in enumerate(s.screening.criteria):
+        at: KeyPath = ("screening", "criteria", i)
+        if not CODE.fullmatch(c.name):
+            raise ctx.error(
+                f"criterion name '{c.name}' must be lower-case letters, digits and _, "
+                "starting with a letter (it is stored in REDCap as a code)",
+                (*at, "name"),
+            )
+        if c.name in names:
+            raise ctx.error(f"criterion name '{c.name}' is used twice", (*at, "name"))
+        names.add(c.name)
+        if not c.reason.strip() or "\n" in c.reason or "\r" in c.reason:
+            raise ctx.error("the reason must be one non-empty line", (*at, "reason"))
+        if c.on_unknown not in ON_UNKNOWN:
+            raise ctx.error(_one_of(ON_UNKNOWN), (*at, "on_unknown"))
+        if c.on_false not in ON_FALSE:
+            raise ctx.error(_one_of(ON_FALSE), (*at, "on_false"))
+    if not CODE.fullmatch(s.safety.name):
+        raise ctx.error("must be lower-case letters, digits and _", ("safety", "name"))
+
+
+def _groups(s: Settings, ctx: Context) -> None:
+    seen: dict[str, int] = {}
+    for i, g in enumerate(s.groups):
+        if not GROUP.fullmatch(g.name):
+            raise ctx.error(
+                f"group name '{g.name}' must be letters, digits, _ or -", ("groups", i, "name")
+            )
+        if g.name in seen:
+            raise ctx.error(f"group name '{g.name}' is used twice", ("groups", i, "name"))
+        seen[g.name] = i
+        if not g.label.strip():
+            raise ctx.error("the label is empty", ("groups", i, "label"))
+        if g.first_id < 0:
+            raise ctx.error("study ids can't be negative", ("groups", i, "first_id"))
+        if g.first_id > g.last_id:
+            raise ctx.error(
+                f"group '{g.name}': first_id {g.first_id} is above last_id {g.last_id}",
+                ("groups", i, "first_id"),
+            )
+        if g.target is not None and g.target < 1:
+            raise ctx.error("the enrollment target must be at least 1", ("groups", i, "target"))
+    ordered = sorted(enumerate(s.groups), key=lambda pair: pair[1].first_id)
+    for (_, low), (j, high) in itertools.pairwise(ordered):
+        if high.first_id <= low.last_id:
+            raise ctx.error(
+                f"group '{high.name}' ids {high.first_id}..{high.last_id} overlap group "
+                f"'{low.name}' ids {low.first_id}..{low.last_id}",
+                ("groups", j, "first_id"),
+            )
+
+
+def _email(s: Settings, ctx: Context) -> None:
+    e = s.email
+    if e.transport not in TRANSPORTS:
+        raise ctx.error(_one_of(TRANSPORTS), ("email", "transport"))
+    if e.smtp.security not in SMTP_SECURITY:
+        raise ctx.error(_one_of(SMTP_SECURITY), ("email", "smtp", "security"))
+    if e.graph.mode not in GRAPH_MODES:
+        raise ctx.error(_one_of(GRAPH_MODES), ("email", "graph", "mode"))
+    if e.graph.mode in ("shared", "app") and not e.graph.mailbox.strip():
+        raise ctx.error(
+            f'mode "{e.graph.mode}" sends from a mailbox: set email.graph.mailbox',
+            ("email", "graph", "mailbox"),
+        )
+    if e.transport == "graph" and not e.graph.client_id.strip():
+        raise ctx.error(
+            'transport "graph" needs the app registration\'s client_id',
+            ("email", "graph", "client_id"),
+        )
+    _http_url(e.graph.authority_host, ctx, ("email", "graph", "authority_host"), required=True)
+    _http_url(e.graph.endpoint, ctx, ("email", "graph", "endpoint"), required=True)
+    _http_url(e.booking_url, ctx, ("email", "booking_url"), required=False)
+    _http_url(s.ops.healthcheck_url, ctx, ("ops", "healthcheck_url"), required=False)
+    if not VERSION.fullmatch(e.template_version):
+        raise ctx.error(
+            "must be letters, digits, '.', '_' or '-' (it is part of the idempotency key)",
+            ("email", "template_version"),
+        )
+    if not LANGUAGE.fullmatch(e.default_language):
+        raise ctx.error("must be a language code such as 'en'", ("email", "default_language"))
+
+
+def _addresses(s: Settings, ctx: Context) -> None:
+    # Staff addresses; still never quoted back, by the same rule as participants'.
+    single: list[tuple[KeyPath, str | None]] = [
+        (("email", "sender"), s.email.sender or None),
+        (("email", "test_recipient"), s.email.test_recipient),
+        (("email", "graph", "mailbox"), s.email.graph.mailbox or None),
+    ]
+    single += [(("safety", "notify", i), a) for i, a in enumerate(s.safety.notify)]
+    single += [(("report", "recipients", i), a) for i, a in enumerate(s.report.recipients)]
+    for at, address in single:
+        if address is not None and not ADDRESS.fullmatch(address.strip()):
+            raise ctx.error("not an e-mail address (expected name@domain)", at)
+
+
+def _numbers(s: Settings, ctx: Context) -> None:
+    positive = [
+        (("redcap", "timeout"), s.redcap.timeout),
+        (("email", "smtp", "timeout"), s.email.smtp.timeout),
+        (("email", "graph", "timeout"), s.email.graph.timeout),
+    ]
+    if s.email.graph.sent_items_grace < 0:
+        raise ctx.error("must be 0 or more seconds", ("email", "graph", "sent_items_grace"))
+    for at, seconds in positive:
+        if seconds <= 0:
+            raise ctx.error("must be a positive number of seconds", at)
+    if not 1 <= s.email.smtp.port <= 65535:
+        raise ctx.error("must be a TCP port (1-65535)", ("email", "smtp", "port"))
+    if s.email.per_minute < 0:
+        raise ctx.error("must be 0 (no pacing) or more", ("email", "per_minute"))
+    if s.report.suppress_below < 0:
+        raise ctx.error("must be 0 (no suppression) or more", ("report", "suppress_below"))
+
+
+def _http_url(url: str, ctx: Context, at: KeyPath, *, required: bool) -> None:
+    if not url and not required:
+        return
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ctx.error("must be an http:// or https:// URL", at)
+
+
+def _one_of(options: tuple[str, ...]) -> str:
+    return "must be one of " + ", ".join(f'"{o}"' for o in options)

@@ -1,0 +1,8 @@
+"""The REDCap API client (``client.RedcapClient``) and typed data-dictionary rows."""
+
+from __future__ import annotations
+
+from recruit_cli.redcap.client import RedcapClient, batched
+from recruit_cli.redcap.meta import FieldMeta, parse_choices
+
+__all__ = ["FieldMeta", "RedcapClient", "batched", "parse_choices"]

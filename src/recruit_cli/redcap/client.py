@@ -1,0 +1,431 @@
+"""The REDCap API client: every call funnels through one request method.
+
+That one method (``_call``) puts a timeout on every request, retries only transient
+failures (connection errors, timeouts, 429, 500/502/503/504) with capped exponential
+backoff plus jitter, honours ``Retry-After``, and checks every answer strictly.
+
+What is retried:
+- reads, always;
+- record imports: importing the same values twice leaves the same state, so a retry after a
+  lost answer is safe; the count REDCap returns is still checked;
+- never ``forceAutoNumber`` imports (a retry could create a second record) nor metadata
+  imports (they replace the whole data dictionary): a transient failure is reported at once;
+- record deletes: REDCap deletes all the ids of a call or none, so when a retry (never the
+  first attempt) answers that the records "do not exist", the first attempt went through
+  and the ids are counted as deleted.
+
+The token is sent in the POST body only, and never appears in an exception, a log line or
+a repr: error messages name the host and the ``content`` of the call.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
+
+import requests
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+)
+
+from recruit_cli.errors import RedcapError, RedcapTokenRejected, RedcapUnavailable
+from recruit_cli.redcap import responses
+from recruit_cli.redcap.meta import FieldMeta
+from recruit_cli.redcap.policy import (
+    TRANSIENT_STATUS,
+    AlreadyDeleted,
+    Retry,
+    Transient,
+    array,
+    describe,
+    retry_after,
+    wait_seconds,
+)
+
+if TYPE_CHECKING:
+    from recruit_cli.settings import Settings
+
+log = logging.getLogger("recruit.redcap")
+
+T = TypeVar("T")
+_VERSION = r"\d+(\.\d+){0,3}"
+_RECORD_NAME = r"[^\s<>]{1,100}"
+_NOT_FOUND = ("do not exist", "does not exist", "not found")
+
+
+def batched(rows: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """Yield consecutive slices of at most ``size`` rows (the import batch size)."""
+    if size < 1:
+        raise ValueError("batch size must be at least 1")
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+class RedcapClient:
+    """A REDCap project, reached through its API URL and token.
+
+    Args:
+        url: The API endpoint, e.g. ``https://redcap.example.edu/api/``.
+        token: The project's API token. Kept private; never shown.
+        session: A ``requests.Session`` to use (tests inject one); the client makes its own
+            otherwise and closes only that one.
+        timeout: Seconds for connecting and for reading each answer.
+        max_attempts: Attempts per call for transient failures (1 = no retry).
+        verify: TLS verification: True, False, or a CA bundle path.
+        backoff_base: First backoff wait in seconds (doubles each attempt, plus jitter).
+        max_wait: Cap on any single wait, ``Retry-After`` included.
+        record_id_field: The project's record id field, to count distinct records in an
+            import; None uses each row's first key (REDCap's own convention).
+        token_env: The variable the token came from, named in the 403 message.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        session: requests.Session | None = None,
+        timeout: float = 30.0,
+        max_attempts: int = 4,
+        verify: bool | str = True,
+        backoff_base: float = 0.5,
+        max_wait: float = 30.0,
+        record_id_field: str | None = None,
+        token_env: str = "REDCAP_API_TOKEN",
+    ) -> None:
+        self.url = url
+        self.host = urlsplit(url).netloc or url
+        self._token = token
+        self._own_session = session is None
+        self._session = session if session is not None else requests.Session()
+        self.timeout = timeout
+        self.max_attempts = max(1, max_attempts)
+        self.verify = verify
+        self.backoff_base = backoff_base
+        self.max_wait = max_wait
+        self.record_id_field = record_id_field
+        self.token_env = token_env
+        self.calls = 0
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **kwargs: Any) -> RedcapClient:
+        """A client for the configured project.
+
+        Raises:
+            ConfigError: the token variable is not set (exit 3).
+        """
+        from recruit_cli.config import require_token
+
+        options: dict[str, Any] = {
+            "timeout": settings.redcap.timeout,
+            "verify": settings.redcap.verify_tls,
+            "record_id_field": settings.fields.record_id,
+            "token_env": settings.redcap.token_env,
+        }
+        options.update(kwargs)
+        return cls(settings.redcap.url, require_token(settings), **options)
+
+    def __repr__(self) -> str:
+        return f"RedcapClient(url={self.url!r}, token='***', calls={self.calls})"
+
+    def __enter__(self) -> RedcapClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the HTTP session if the client made it."""
+        if self._own_session:
+            self._session.close()
+
+    # ---- reads -------------------------------------------------------------------------
+
+    def export_version(self) -> str:
+        """REDCap's version, e.g. ``14.0.2``."""
+        body = self._call({"content": "version"})
+        return responses.expect_text(
+            body, "content=version", pattern=_VERSION, what="a version number"
+        )
+
+    def export_project_info(self) -> dict[str, str]:
+        """Project attributes, including ``secondary_unique_field`` ("" when none)."""
+        payload = {"content": "project", "format": "json", "returnFormat": "json"}
+        return responses.expect_object(self._json(payload), "content=project")
+
+    def export_metadata(
+        self, fields: Sequence[str] | None = None, forms: Sequence[str] | None = None
+    ) -> list[FieldMeta]:
+        """The data dictionary (optionally only some fields or forms), typed."""
+        payload = {"content": "metadata", "format": "json", "returnFormat": "json"}
+        payload |= array("fields", fields) | array("forms", forms)
+        rows = responses.expect_rows(self._json(payload), "content=metadata")
+        return [FieldMeta.from_row(row) for row in rows]
+
+    def export_field_names(self) -> list[dict[str, str]]:
+        """Export column names: ``original_field_name``, ``choice_value``,
+        ``export_field_name`` per row."""
+        payload = {"content": "exportFieldNames", "format": "json", "returnFormat": "json"}
+        return responses.expect_rows(self._json(payload), "content=exportFieldNames")
+
+    def export_instruments(self) -> list[dict[str, str]]:
+        """The project's forms: ``instrument_name``, ``instrument_label`` per row."""
+        payload = {"content": "instrument", "format": "json", "returnFormat": "json"}
+        return responses.expect_rows(self._json(payload), "content=instrument")
+
+    def export_records(
+        self,
+        *,
+        records: Sequence[str] | None = None,
+        fields: Sequence[str] | None = None,
+        forms: Sequence[str] | None = None,
+        filter_logic: str = "",
+        date_range_begin: datetime | str | None = None,
+        date_range_end: datetime | str | None = None,
+    ) -> list[dict[str, str]]:
+        """Records in REDCap's flat JSON shape (raw codes, checkboxes as ``f___code``).
+
+        Args:
+            records: Only these record ids.
+            fields: Only these fields (REDCap adds the record id field itself).
+            forms: Only the fields of these forms.
+            filter_logic: REDCap logic evaluated by REDCap; only matching records return.
+            date_range_begin: Only records created or modified at/after this time
+                (``YYYY-MM-DD HH:MM:SS`` in the server's time zone).
+            date_range_end: Only records created or modified before this time.
+        """
+        payload: dict[str, str] = {
+            "content": "record",
+            "action": "export",
+            "format": "json",
+            "type": "flat",
+            "rawOrLabel": "raw",
+            "rawOrLabelHeaders": "raw",
+            "exportCheckboxLabel": "false",
+            "returnFormat": "json",
+        }
+        payload |= array("records", records) | array("fields", fields) | array("forms", forms)
+        if filter_logic:
+            payload["filterLogic"] = filter_logic
+        if date_range_begin is not None:
+            payload["dateRangeBegin"] = _timestamp(date_range_begin)
+        if date_range_end is not None:
+            payload["dateRangeEnd"] = _timestamp(date_range_end)
+        return responses.expect_rows(self._json(payload), "content=record")
+
+    def export_logging(
+        self,
+        *,
+        log_type: str | None = None,
+        record: str | None = None,
+        begin_time: datetime | str | None = None,
+        end_time: datetime | str | None = None,
+    ) -> list[dict[str, str]]:
+        """The project's audit log (``timestamp``, ``username``, ``action``, ``details``)."""
+        payload = {"content": "log", "format": "json", "returnFormat": "json"}
+        if log_type:
+            payload["logtype"] = log_type
+        if record:
+            payload["record"] = record
+        if begin_time is not None:
+            payload["beginTime"] = _timestamp(begin_time, minutes=True)
+        if end_time is not None:
+            payload["endTime"] = _timestamp(end_time, minutes=True)
+        return responses.expect_rows(self._json(payload), "content=log")
+
+    def generate_next_record_name(self) -> str:
+        """The next record name of an auto-numbering project."""
+        body = self._call({"content": "generateNextRecordName"})
+        return responses.expect_text(
+            body, "content=generateNextRecordName", pattern=_RECORD_NAME, what="a record name"
+        )
+
+    # ---- writes ------------------------------------------------------------------------
+
+    def import_records(
+        self,
+        rows: Sequence[Mapping[str, str]],
+        *,
+        overwrite: bool = False,
+        force_auto_number: bool = False,
+    ) -> int:
+        """Import flat rows; returns REDCap's count of records imported.
+
+        Batching is the caller's (see ``batched``). With ``overwrite`` False, blank values
+        leave what REDCap holds; with True they erase it.
+
+        Raises:
+            RedcapError: REDCap refused the data, or its count differs from the number of
+                distinct record ids sent.
+        """
+        if not rows:
+            return 0
+        payload = {
+            "content": "record",
+            "action": "import",
+            "format": "json",
+            "type": "flat",
+            "overwriteBehavior": "overwrite" if overwrite else "normal",
+            "forceAutoNumber": "true" if force_auto_number else "false",
+            "data": json.dumps([dict(row) for row in rows], separators=(",", ":")),
+            "returnContent": "count",
+            "returnFormat": "json",
+        }
+        policy = Retry.NEVER if force_auto_number else Retry.SAFE
+        count = responses.expect_count(self._json(payload, policy), "content=record import")
+        sent = len({self._record_id(row) for row in rows})
+        if count != sent:
+            raise RedcapError(
+                f"REDCap imported {count} records but {sent} were sent (content=record): "
+                "check the record id field and the project's data access rules"
+            )
+        return count
+
+    def import_metadata(self, rows: Sequence[Mapping[str, str]]) -> int:
+        """Replace the data dictionary with ``rows``; returns REDCap's field count.
+
+        Never retried: a repeat of a half-finished dictionary change is not blind-safe.
+        """
+        payload = {
+            "content": "metadata",
+            "format": "json",
+            "data": json.dumps([dict(row) for row in rows], separators=(",", ":")),
+            "returnFormat": "json",
+        }
+        count = responses.expect_count(self._json(payload, Retry.NEVER), "content=metadata")
+        if count != len(rows):
+            raise RedcapError(
+                f"REDCap imported {count} fields but {len(rows)} were sent (content=metadata)"
+            )
+        return count
+
+    def delete_records(self, ids: Sequence[str]) -> int:
+        """Delete whole records; returns the number deleted.
+
+        REDCap deletes all the ids of one call or none. If a transient failure lost the
+        answer and the retry is told the records "do not exist", the first attempt deleted
+        them and ``len(ids)`` is returned.
+        """
+        if not ids:
+            return 0
+        payload = {"content": "record", "action": "delete", "returnFormat": "json"}
+        payload |= array("records", ids)
+        try:
+            value = self._json(payload, Retry.DELETE)
+        except AlreadyDeleted:
+            return len(ids)
+        return responses.expect_count(value, "content=record delete")
+
+    # ---- the one request method ----------------------------------------------------------
+
+    def _json(self, payload: dict[str, str], policy: Retry = Retry.SAFE) -> Any:
+        call = describe(payload)
+        return responses.parse_json(self._call(payload, policy), call, scrub=self._token)
+
+    def _call(self, payload: dict[str, str], policy: Retry = Retry.SAFE) -> str:
+        """Send one API call (retrying transient failures per ``policy``); return the body."""
+        call = describe(payload)
+        attempts = 1 if policy is Retry.NEVER else self.max_attempts
+        retrying = Retrying(
+            stop=stop_after_attempt(attempts),
+            wait=lambda state: wait_seconds(
+                state.outcome.exception() if state.outcome is not None else None,
+                state.attempt_number,
+                backoff_base=self.backoff_base,
+                max_wait=self.max_wait,
+            ),
+            retry=retry_if_exception_type(Transient),
+            before_sleep=lambda state: self._log_retry(call, state),
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    number = attempt.retry_state.attempt_number
+                    return self._send(payload, call, retried=number > 1, policy=policy)
+        except Transient as exc:
+            tries = "once" if attempts == 1 else f"{attempts} times"
+            raise RedcapUnavailable(
+                f"REDCap at {self.host} is unavailable ({call}): {exc.reason}; tried {tries}"
+            ) from exc
+        raise AssertionError("unreachable: tenacity either returns or raises")
+
+    def _send(self, payload: dict[str, str], call: str, *, retried: bool, policy: Retry) -> str:
+        """One HTTP attempt. Raises Transient for what is worth retrying."""
+        self.calls += 1
+        log.debug("REDCap %s (attempt %s)", call, "retry" if retried else "first")
+        try:
+            response = self._session.post(
+                self.url,
+                data={"token": self._token, **payload},
+                timeout=self.timeout,
+                verify=self.verify,
+            )
+        except requests.exceptions.SSLError as exc:
+            raise RedcapUnavailable(
+                f"REDCap at {self.host}: TLS failed ({call}): {type(exc).__name__}; "
+                "check the certificate or [redcap] verify_tls"
+            ) from exc
+        except requests.Timeout as exc:
+            raise Transient(f"no answer within {self.timeout:g}s") from exc
+        except requests.ConnectionError as exc:
+            raise Transient("could not connect") from exc
+        except requests.RequestException as exc:
+            raise RedcapError(f"REDCap at {self.host}: {type(exc).__name__} ({call})") from exc
+        return self._check(response, call, retried=retried, policy=policy)
+
+    def _check(
+        self, response: requests.Response, call: str, *, retried: bool, policy: Retry
+    ) -> str:
+        status = response.status_code
+        if status == 200:
+            return response.text
+        if status in TRANSIENT_STATUS:
+            raise Transient(f"HTTP {status}", retry_after(response.headers))
+        text = responses.error_text(response.text, scrub=self._token)
+        if status in (401, 403):
+            raise RedcapTokenRejected(
+                f"REDCap rejected the API token ({status}): check {self.token_env} "
+                f"(the project's token, with API rights). REDCap said: {text}",
+                status=status,
+            )
+        if policy is Retry.DELETE and retried and any(s in text.lower() for s in _NOT_FOUND):
+            raise AlreadyDeleted
+        if responses.looks_like_html(response.text):
+            raise RedcapError(
+                f"REDCap at {self.host} answered {call} with HTTP {status} and an HTML page: "
+                f"{responses.API_HINT}",
+                status=status,
+            )
+        raise RedcapError(f"REDCap refused {call} (HTTP {status}): {text}", status=status)
+
+    def _log_retry(self, call: str, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        reason = exc.reason if isinstance(exc, Transient) else "transient failure"
+        wait = state.next_action.sleep if state.next_action is not None else 0.0
+        log.info(
+            "REDCap at %s: %s (%s); retrying in %.3gs (attempt %d)",
+            self.host,
+            reason,
+            call,
+            wait,
+            state.attempt_number + 1,
+        )
+
+    def _record_id(self, row: Mapping[str, str]) -> str:
+        if self.record_id_field is not None and self.record_id_field in row:
+            return str(row[self.record_id_field])
+        return str(next(iter(row.values()), ""))
+
+
+def _timestamp(value: datetime | str, *, minutes: bool = False) -> str:
+    if isinstance(value, str):
+        return value
+    return value.strftime("%Y-%m-%d %H:%M" if minutes else "%Y-%m-%d %H:%M:%S")
