@@ -1,0 +1,176 @@
+"""The report's numbers: frozen dataclasses of plain values, shared by every output format.
+
+``None`` in a count means *suppressed* (see ``report.suppress``). Every number here is an
+aggregate: nothing identifies a person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SCHEMA = "recruit.report/1"
+
+# One definition per flow metric, used verbatim by the HTML footnotes, the JSON and the
+# docstring of ``metrics.compute`` so the three can never disagree. "In the window" means
+# the timestamp falls in [start, end) of the period (or, for the cumulative column, before
+# the period's end). Outcomes use each record's *current* status.
+DEFINITIONS: dict[str, str] = {
+    "submitted": "Records whose submission time is in the window (survey timestamp field, or "
+    "the record's creation in the REDCap log).",
+    "screened": "Records whose screened timestamp is in the window.",
+    "excluded": "Screened in the window and now ineligible (notified or not).",
+    "manual_review": "Screened in the window and now waiting for manual review.",
+    "safety_review": "Screened in the window and now in safety review.",
+    "eligible": "Screened in the window and now eligible (waiting for an ID, ID assigned, or "
+    "invited).",
+    "awaiting_id": "Eligible (as above) without a study ID yet.",
+    "id_assigned": "Eligible (as above) with a study ID, by group. Enrollment = cumulative ID "
+    "assigned.",
+    "other_status": "Screened in the window with any other status (e.g. reset to pending).",
+    "invited": "Records whose invitation timestamp is in the window.",
+    "notified": "Records whose ineligibility-notification timestamp is in the window.",
+    "booked": "Records whose booking date is in the window.",
+    "exclusion_reason": "Excluded records (as above) giving this criterion; a record excluded "
+    "for several criteria counts once under each.",
+    "time_to_invite": "Hours from submission to invitation, for records invited in the window "
+    "(median and 90th percentile, linear interpolation).",
+    "queue": "Records whose status is manual review / safety review when the report was "
+    "made, whatever the period; age of the oldest from when it entered the queue.",
+}
+
+TITLES: dict[str, str] = {
+    "awaiting_id": "Awaiting study ID",
+    "id_assigned": "ID assigned",
+    "exclusion_reason": "Exclusion reasons",
+    "time_to_invite": "Time to invitation",
+    "queue": "Queues",
+}
+
+
+@dataclass(frozen=True)
+class FlowLine:
+    metric: str  # a key of DEFINITIONS
+    label: str
+    group: str  # "" or the group name (id_assigned lines)
+    level: int  # indentation in the flow diagram
+    period: int | None
+    cumulative: int | None
+
+
+@dataclass(frozen=True)
+class ReasonLine:
+    code: str
+    text: str
+    period: int | None
+    cumulative: int | None
+
+
+@dataclass(frozen=True)
+class TrendSeries:
+    metric: str  # "submitted" | "screened" | "id_assigned"
+    group: str  # "" = all groups
+    label: str
+    values: tuple[int | None, ...]  # one per week in Trend.weeks
+    total: int | None  # over all the weeks
+
+
+@dataclass(frozen=True)
+class Trend:
+    weeks: tuple[str, ...]  # "2026-W36" .. "2026-W47"
+    series: tuple[TrendSeries, ...]
+
+
+@dataclass(frozen=True)
+class EnrollmentLine:
+    group: str
+    label: str
+    target: int | None
+    enrolled: int | None
+    percent: float | None  # of target, 1 decimal
+    weekly_rate: float | None  # ID assignments per week over the trend weeks, 2 decimals
+    projected: str | None  # ISO date the target is expected, when status == "projected"
+    status: str  # "projected" | "reached" | "no_recent_enrollment" | "no_target" | "suppressed"
+
+
+@dataclass(frozen=True)
+class TimingLine:
+    window: str  # "period" | "cumulative"
+    n: int | None
+    median_hours: float | None
+    p90_hours: float | None
+
+    @property
+    def median_days(self) -> float | None:
+        return None if self.median_hours is None else round(self.median_hours / 24, 2)
+
+    @property
+    def p90_days(self) -> float | None:
+        return None if self.p90_hours is None else round(self.p90_hours / 24, 2)
+
+
+@dataclass(frozen=True)
+class QueueLine:
+    queue: str  # "manual_review" | "safety_review"
+    label: str
+    size: int | None
+    oldest_age_hours: float | None  # None: empty queue, or no entry time known
+    unacknowledged: int | None = None  # safety only: staff have not acknowledged
+    tracks_ack: bool = False
+
+    @property
+    def oldest_age_days(self) -> float | None:
+        return None if self.oldest_age_hours is None else round(self.oldest_age_hours / 24, 1)
+
+
+@dataclass(frozen=True)
+class QualityLine:
+    problem: str  # e.g. "unparsable_invited_at", "no_submission_time"
+    text: str
+    records: int | None
+
+
+@dataclass(frozen=True)
+class ReportData:
+    study: str
+    period_label: str
+    first_day: str  # ISO dates, inclusive
+    last_day: str
+    timezone: str
+    generated_at: str  # ISO-8601, the ``now`` the report was built with
+    suppress_below: int
+    suppressed_cells: int
+    submitted_source: str
+    has_booked: bool
+    flow: tuple[FlowLine, ...]
+    exclusions: tuple[ReasonLine, ...]
+    trend: Trend
+    enrollment: tuple[EnrollmentLine, ...]
+    timing: tuple[TimingLine, ...]
+    queues: tuple[QueueLine, ...]
+    quality: tuple[QualityLine, ...]
+
+    def flow_line(self, metric: str, group: str = "") -> FlowLine | None:
+        return next((x for x in self.flow if x.metric == metric and x.group == group), None)
+
+    def summary(self) -> list[tuple[str, str]]:
+        """A few (label, value) lines for the e-mail body."""
+
+        def show(value: int | None) -> str:
+            return "suppressed" if value is None else str(value)
+
+        lines = []
+        for metric in ("submitted", "screened", "eligible", "excluded", "invited"):
+            line = self.flow_line(metric)
+            if line is not None:
+                lines.append(
+                    (
+                        f"{line.label} ({self.period_label})",
+                        f"{show(line.period)} (cumulative {show(line.cumulative)})",
+                    )
+                )
+        for e in self.enrollment:
+            target = f" of {e.target}" if e.target is not None else ""
+            lines.append((f"Enrolled: {e.label}", f"{show(e.enrolled)}{target}"))
+        for q in self.queues:
+            lines.append((f"{q.label} queue", show(q.size)))
+        return lines

@@ -1,0 +1,209 @@
+"""`recruit report`: build the weekly report, write it atomically, and optionally e-mail it.
+
+The report only reads REDCap. Writing the file needs no lock; the CLI takes the run lock
+only when the report is e-mailed (like every command that sends mail).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from recruit_cli.errors import ConfigError, RecruitError, UsageError
+from recruit_cli.exit_codes import ExitCode
+from recruit_cli.logs import get_logger
+from recruit_cli.report.period import resolve_period
+from recruit_cli.report.render import CONTENT_TYPES, FORMATS, render
+from recruit_cli.results import PassResult
+
+if TYPE_CHECKING:
+    from recruit_cli.mail.message import Transport
+    from recruit_cli.redcap.client import RedcapClient
+    from recruit_cli.report.model import ReportData
+    from recruit_cli.settings import Settings
+
+log = get_logger("report")
+_ADDRESS = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
+
+
+@dataclass(frozen=True)
+class ReportFile:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+def build_report(
+    settings: Settings,
+    client: RedcapClient,
+    *,
+    week: str | None = None,
+    since: str | date | None = None,
+    until: str | date | None = None,
+    now: datetime | None = None,
+) -> ReportData:
+    """Fetch from REDCap and compute the report's numbers.
+
+    Args:
+        settings: the study settings.
+        client: a REDCap client (one record export, plus one log export when no
+            survey-timestamp field is configured).
+        week: an ISO week like ``2026-W47``; or ``since``/``until`` (inclusive dates); or
+            neither: the last complete ISO week before ``now`` in the study timezone.
+        now: the time the report is made (queues are as of now); default: the clock.
+
+    Raises:
+        UsageError: a bad or contradictory period.
+    """
+    from recruit_cli.report.data import fetch
+    from recruit_cli.report.metrics import compute
+
+    now = now or datetime.now(UTC)
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    period = resolve_period(settings.study.timezone, week=week, since=since, until=until, now=now)
+    return compute(fetch(settings, client), settings, period, now)
+
+
+def report_file(data: ReportData, fmt: str = "html") -> ReportFile:
+    """The report rendered in ``fmt``, with its file name (``enrollment-2026-W47.html``)."""
+    if fmt not in FORMATS:
+        raise UsageError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    return ReportFile(
+        f"enrollment-{data.period_label}.{fmt}", CONTENT_TYPES[fmt], render(data, fmt)
+    )
+
+
+def write_atomic(path: Path, content: bytes) -> None:
+    """Write ``content`` to ``path`` so a reader sees the old file or the new one, never half."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise ConfigError(f"cannot write the report: {exc.strerror}", path=path.parent) from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise ConfigError(f"cannot write the report: {exc.strerror}", path=path) from exc
+
+
+def write_report(
+    settings: Settings,
+    client: RedcapClient,
+    *,
+    week: str | None = None,
+    since: str | date | None = None,
+    until: str | date | None = None,
+    now: datetime | None = None,
+    fmt: str = "html",
+    out_dir: Path | None = None,
+) -> Path:
+    """Build the report and write it to ``out_dir`` (default ``settings.report.out_dir``)."""
+    data = build_report(settings, client, week=week, since=since, until=until, now=now)
+    file = report_file(data, fmt)
+    path = (out_dir or settings.report.out_dir) / file.filename
+    write_atomic(path, file.content)
+    return path
+
+
+def report_pass(
+    settings: Settings,
+    client: RedcapClient,
+    *,
+    week: str | None = None,
+    since: str | date | None = None,
+    until: str | date | None = None,
+    now: datetime | None = None,
+    fmt: str = "html",
+    out_dir: Path | None = None,
+    email: Sequence[str] = (),
+    dry_run: bool = False,
+    transport: Transport | None = None,
+) -> PassResult:
+    """The whole command: build, write, and e-mail the report.
+
+    Recipients are ``email`` when given (always sent), else ``settings.report.recipients``
+    (sent once per period and template version: skipped when the transport knows the key
+    already went out). A mail failure after the file was written is reported in the
+    result (its exit code, a notice), not raised, so the written path is still shown.
+    """
+    for position, address in enumerate(email, start=1):
+        if not _ADDRESS.fullmatch(address.strip()):
+            raise UsageError(f"--email: argument {position} is not an e-mail address")
+    data = build_report(settings, client, week=week, since=since, until=until, now=now)
+    file = report_file(data, fmt)
+    path = (out_dir or settings.report.out_dir) / file.filename
+    recipients = tuple(a.strip() for a in email) or settings.report.recipients
+    notices: list[str] = []
+    extra: dict[str, object] = {
+        "period": data.period_label,
+        "format": fmt,
+        "path": str(path),
+        "written": not dry_run,
+        "recipients": len(recipients),
+        "emailed": False,
+        "summary": dict(data.summary()),
+    }
+    if dry_run:
+        return PassResult("report", dry_run=True, notices=tuple(notices), extra=extra)
+    write_atomic(path, file.content)
+    log.info("report %s written to %s", data.period_label, path)
+    code = ExitCode.OK
+    if recipients:
+        try:
+            extra["emailed"] = _send(
+                settings, data, file, recipients, explicit=bool(email), transport=transport
+            )
+            if not extra["emailed"]:
+                notices.append(f"report {data.period_label} was already e-mailed; not sent again")
+        except RecruitError as exc:
+            code = exc.exit_code
+            notices.append(f"report written but not e-mailed: {exc}")
+    return PassResult("report", notices=tuple(notices), exit_code=code, extra=extra)
+
+
+def _send(
+    settings: Settings,
+    data: ReportData,
+    file: ReportFile,
+    recipients: Sequence[str],
+    *,
+    explicit: bool,
+    transport: Transport | None,
+) -> bool:
+    from recruit_cli.mail.compose import compose
+    from recruit_cli.mail.message import Attachment
+    from recruit_cli.mail.transports import make_transport
+
+    key = f"report:{data.period_label}:{settings.email.template_version}"
+    own = transport is None
+    sender = make_transport(settings) if transport is None else transport
+    try:
+        if not explicit and sender.was_sent(key) is True:
+            return False
+        message = compose(
+            settings,
+            "report",
+            {"period": data.period_label, "summary": data.summary()},
+            to=list(recipients),
+            key=key,
+            attachments=(Attachment(file.filename, file.content_type, file.content),),
+        )
+        sender.send(message)
+        log.info("report %s e-mailed to %d recipient(s)", data.period_label, len(recipients))
+        return True
+    finally:
+        if own:
+            sender.close()

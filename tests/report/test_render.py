@@ -1,0 +1,204 @@
+"""HTML/JSON/CSV: same numbers everywhere, no planted identifier anywhere, reproducible."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from html.parser import HTMLParser
+
+import pytest
+from report_support import (
+    NOW,
+    PLANTED_EMAIL,
+    PLANTED_ID_PREFIX,
+    PLANTED_NAME,
+    make_settings,
+    twenty,
+)
+
+from recruit_cli.report.data import build_source
+from recruit_cli.report.metrics import compute
+from recruit_cli.report.model import ReportData
+from recruit_cli.report.period import resolve_period
+from recruit_cli.report.render import render
+
+PLANTED = (
+    PLANTED_EMAIL.split("@")[0].split(".")[0] + ".person",
+    "example.org",
+    PLANTED_NAME,
+    PLANTED_ID_PREFIX,
+    "xq7",
+)
+
+
+def build(suppress_below: int = 0) -> ReportData:
+    settings = make_settings(suppress_below=suppress_below)
+    period = resolve_period(settings.study.timezone, week="2026-W47")
+    return compute(build_source(settings, twenty(), None), settings, period, NOW)
+
+
+class Cells(HTMLParser):
+    """Collects the text of every element with a data-key, and checks the tags nest."""
+
+    VOID = frozenset({"meta", "img", "br", "hr", "link", "input"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cells: dict[str, list[str]] = {}
+        self.stack: list[tuple[str, str | None]] = []
+        self.images: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attr = dict(attrs)
+        if tag == "img":
+            self.images.append(attr.get("src") or "")
+        if tag in self.VOID:
+            return
+        key = attr.get("data-key")
+        if key is not None:
+            self.cells.setdefault(key, []).append("")
+        self.stack.append((tag, key))
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.stack and self.stack[-1][0] == tag, f"unbalanced </{tag}>"
+        self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        for _, key in self.stack:
+            if key is not None:
+                self.cells[key][-1] += data
+
+
+def parse(html: str) -> Cells:
+    parser = Cells()
+    parser.feed(html)
+    parser.close()
+    assert parser.stack == []
+    return parser
+
+
+def html_value(text: str) -> object:
+    text = text.strip().replace(",", "")
+    if text == "*":
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def json_values(doc: dict[str, object]) -> dict[str, object]:
+    """Walk the JSON document's own structure into key -> value (independent of rows())."""
+    out: dict[str, object] = {}
+    for x in doc["flow"]:  # type: ignore[attr-defined]
+        for w in ("period", "cumulative"):
+            out[f"flow|{x['metric']}|{x['group']}|{w}"] = x[w]
+    for r in doc["exclusions"]:  # type: ignore[attr-defined]
+        for w in ("period", "cumulative"):
+            out[f"exclusions|{r['code']}||{w}"] = r[w]
+    trend = doc["trend"]
+    for s in trend["series"]:  # type: ignore[index]
+        for week, v in zip(trend["weeks"], s["values"], strict=True):  # type: ignore[index]
+            out[f"trend|{s['metric']}|{s['group']}|{week}"] = v
+        out[f"trend|{s['metric']}|{s['group']}|total"] = s["total"]
+    for e in doc["enrollment"]:  # type: ignore[attr-defined]
+        for m in ("enrolled", "target", "percent_of_target", "weekly_rate", "projected_date"):
+            out[f"enrollment|{m}|{e['group']}|cumulative"] = e[m]
+    for t in doc["time_to_invite"]:  # type: ignore[attr-defined]
+        for m in ("n", "median_hours", "p90_hours", "median_days", "p90_days"):
+            out[f"time_to_invite|{m}||{t['window']}"] = t[m]
+    for q in doc["queues"]:  # type: ignore[attr-defined]
+        out[f"queues|{q['queue']}_size||now"] = q["size"]
+        out[f"queues|{q['queue']}_oldest_age_days||now"] = q["oldest_age_days"]
+        if "unacknowledged" in q:
+            out[f"queues|{q['queue']}_unacknowledged||now"] = q["unacknowledged"]
+    for d in doc["data_quality"]:  # type: ignore[attr-defined]
+        out[f"data_quality|{d['problem']}||all"] = d["records"]
+    return out
+
+
+@pytest.mark.parametrize("suppress_below", [0, 3])
+def test_json_carries_every_number_shown_in_the_html(suppress_below: int) -> None:
+    data = build(suppress_below)
+    cells = parse(render(data, "html").decode()).cells
+    expected = json_values(json.loads(render(data, "json")))
+    assert len(cells) > 100
+    for key, texts in cells.items():
+        assert key in expected, key
+        for text in texts:  # a number shown twice (card and table) is the same number
+            value = html_value(text)
+            if key.startswith("enrollment|projected_date"):
+                continue  # a date or a sentence ("target reached"); checked below
+            if value == "—":
+                assert expected[key] is None, key
+            else:
+                assert value == expected[key], (key, text, expected[key])
+    # Every count in the JSON is on the page.
+    missing = [k for k in expected if k not in cells]
+    assert missing == []
+    projected = cells["enrollment|projected_date|HC|cumulative"]
+    assert projected == (["2027-06-06"] if suppress_below == 0 else ["*"])
+    assert cells["enrollment|projected_date|MDD|cumulative"] == ["target reached"]
+
+
+def test_csv_parses_and_matches_json() -> None:
+    data = build(3)
+    table = list(csv.DictReader(io.StringIO(render(data, "csv").decode())))
+    assert list(table[0]) == ["section", "metric", "group", "window", "value", "label", "note"]
+    expected = json_values(json.loads(render(data, "json")))
+    by_key = {f"{r['section']}|{r['metric']}|{r['group']}|{r['window']}": r for r in table}
+    for key, value in expected.items():
+        r = by_key[key]
+        if value is None:
+            assert r["value"] == ""
+        else:
+            assert r["value"] == str(value), key
+    hidden = [r for r in table if r["note"] == "suppressed"]
+    assert hidden and all(r["value"] == "" for r in hidden)
+    assert by_key["flow|screened||period"]["value"] == "13"
+
+
+@pytest.mark.parametrize("fmt", ["html", "json", "csv"])
+def test_no_planted_identifier_in_any_format(fmt: str) -> None:
+    text = render(build(), fmt).decode()
+    for planted in PLANTED:
+        assert planted not in text, planted
+    assert re.search(r"[\w.+-]+@[\w-]+\.[\w.]+", text) is None  # no e-mail address at all
+    assert PLANTED_ID_PREFIX.lower() not in text.lower()
+
+
+@pytest.mark.parametrize("fmt", ["html", "json", "csv"])
+def test_same_data_same_now_same_bytes(fmt: str) -> None:
+    assert render(build(), fmt) == render(build(), fmt)
+
+
+def test_html_is_self_contained() -> None:
+    html = render(build(), "html").decode()
+    parsed = parse(html)
+    assert len(parsed.images) == 2
+    assert all(src.startswith("data:image/png;base64,") for src in parsed.images)
+    assert "http://" not in html and "https://" not in html
+    assert "<style>" in html and "@media print" in html
+    assert "<script" not in html
+
+
+def test_html_escapes_configured_text() -> None:
+    from dataclasses import replace
+
+    data = replace(build(), study="<b>Study & Co</b>")
+    html = render(data, "html").decode()
+    assert "<b>Study" not in html and "&lt;b&gt;Study &amp; Co&lt;/b&gt;" in html
+
+
+def test_charts_are_reproducible_pngs() -> None:
+    from recruit_cli.report.charts import enrollment_png, trend_png
+
+    data = build()
+    first = trend_png(data.trend)
+    assert first.startswith(b"\x89PNG") and first == trend_png(data.trend)
+    assert b"Software" not in first and b"matplotlib" not in first
+    assert enrollment_png(data.enrollment) == enrollment_png(data.enrollment)
