@@ -24,11 +24,15 @@ class Environment:
     verbose: int = 0
 
     @property
+    def interactive(self) -> bool:
+        return bool(getattr(self.stdout, "isatty", lambda: False)())
+
+    @property
     def color(self) -> bool:
         # No colour, spinners or cursor tricks under cron, in pipes, or with NO_COLOR set.
         if os.environ.get("NO_COLOR", "") != "":
             return False
-        return bool(getattr(self.stdout, "isatty", lambda: False)())
+        return self.interactive
 
     def console(self, *, stderr: bool = False) -> Any:
         from rich.console import Console
@@ -59,11 +63,14 @@ def render_pass(env: Environment, result: PassResult) -> None:
     if env.json:
         print_json(env, result.to_dict())
         return
+    from rich.markup import escape
     from rich.table import Table
 
+    # Reasons read like "[age] is blank": without escaping, rich would take "[age]" for
+    # markup and silently drop it.
     console = env.console()
     for notice in result.notices:
-        env.console(stderr=True).print(notice)
+        env.console(stderr=True).print(notice, markup=False)
     if not result.actions:
         if env.verbose:
             console.print(f"{result.command}: nothing to do")
@@ -71,13 +78,16 @@ def render_pass(env: Environment, result: PassResult) -> None:
     prefix = "[dry run] " if result.dry_run else ""
     summary = ", ".join(f"{n} {k}" for k, n in result.counts.items())
     if not env.verbose and not result.dry_run and not result.failed:
-        console.print(f"{prefix}{result.command}: {summary}")
+        # Under cron (stdout not a terminal) a successful pass prints nothing, so cron's
+        # MAILTO only hears about problems; at a terminal, one summary line.
+        if env.interactive:
+            console.print(f"{prefix}{result.command}: {summary}", markup=False)
         return
-    table = Table(title=f"{prefix}{result.command}: {summary}", title_justify="left")
+    table = Table(title=escape(f"{prefix}{result.command}: {summary}"), title_justify="left")
     table.add_column("record", justify="right")
     table.add_column("action")
     table.add_column("detail", overflow="fold")
     for a in result.actions:
         style = None if a.ok else "red"
-        table.add_row(a.record_id, a.action, a.detail, style=style)
+        table.add_row(escape(a.record_id), escape(a.action), escape(a.detail), style=style)
     console.print(table)

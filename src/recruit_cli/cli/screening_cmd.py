@@ -1,9 +1,172 @@
-"""Commands: (to be filled in)."""
+"""Commands: screen, assign, status, doctor, and `setup fields`.
+
+Library modules are imported inside each command so that ``recruit --help`` stays fast.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Annotated
+
 import typer
+
+from recruit_cli.cli.context import finish, get_context
+
+if TYPE_CHECKING:
+    from recruit_cli.redcap.client import RedcapClient
+    from recruit_cli.results import PassResult
+    from recruit_cli.settings import Settings
+
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Print the plan; write nothing.")]
+Json = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+Records = Annotated[
+    list[str] | None,
+    typer.Option("--record", metavar="ID", help="Only this record (repeatable)."),
+]
+
+
+def screen(
+    ctx: typer.Context, dry_run: DryRun = False, record: Records = None, json: Json = False
+) -> None:
+    """Classify pending, ready submissions: eligible, ineligible, manual or safety review."""
+    from recruit_cli.lock import run_lock
+    from recruit_cli.render import render_pass
+
+    actx = get_context(ctx)
+    actx.env.json = json
+    settings = actx.settings()
+    with run_lock(settings.state_dir), _client(settings) as client:
+        result = _screen_and_alert(settings, client, records=record, dry_run=dry_run)
+    render_pass(actx.env, result)
+    finish(result.exit_code)
+
+
+def _screen_and_alert(
+    settings: Settings, client: RedcapClient, *, records: list[str] | None, dry_run: bool
+) -> PassResult:
+    """The screen pass, then (for real runs) the staff alert for every unalerted safety record.
+
+    The alert pass is separate so that ``recruit run`` can order it itself; its failure (mail
+    down, sign-in needed) never hides what screening wrote: it becomes a notice and an exit code.
+    """
+    from dataclasses import replace
+
+    from recruit_cli.errors import RecruitError
+    from recruit_cli.exit_codes import worst
+    from recruit_cli.screening.batches import combine
+    from recruit_cli.screening.screen import screen_pass
+
+    result = screen_pass(settings, client, records=records, dry_run=dry_run)
+    if dry_run:
+        return result
+    from recruit_cli.outreach.safety import alert_pass
+
+    try:
+        from recruit_cli.mail.transports import make_transport
+
+        transport = make_transport(settings)
+        try:
+            alerts = alert_pass(settings, client, transport, dry_run=False)
+        finally:
+            transport.close()
+    except RecruitError as exc:
+        return replace(
+            result,
+            notices=(*result.notices, f"safety alerts not sent: {exc}"),
+            exit_code=worst([result.exit_code, exc.exit_code]),
+        )
+    return combine("screen", result, alerts)
+
+
+def assign(
+    ctx: typer.Context, dry_run: DryRun = False, record: Records = None, json: Json = False
+) -> None:
+    """Give eligible records the next study ID of their group (verified, race-safe)."""
+    from recruit_cli.lock import run_lock
+    from recruit_cli.render import render_pass
+    from recruit_cli.screening.assign import assign_pass
+
+    actx = get_context(ctx)
+    actx.env.json = json
+    settings = actx.settings()
+    with run_lock(settings.state_dir), _client(settings) as client:
+        result = assign_pass(settings, client, records=record, dry_run=dry_run)
+    render_pass(actx.env, result)
+    finish(result.exit_code)
+
+
+def status(ctx: typer.Context, json: Json = False) -> None:
+    """Counts per status and group, review and safety queues, free IDs per group."""
+    from recruit_cli.screening.status import render_status, status_report
+
+    actx = get_context(ctx)
+    actx.env.json = json
+    settings = actx.settings()
+    with _client(settings) as client:
+        report = status_report(settings, client)
+    render_status(actx.env, report)
+    finish(0)
+
+
+def doctor(ctx: typer.Context, json: Json = False) -> None:
+    """Check the configuration against the REDCap project; non-zero exit on a problem."""
+    from recruit_cli.screening.doctor import render_doctor, run_doctor
+
+    actx = get_context(ctx)
+    actx.env.json = json
+    settings = actx.settings()
+    with _client(settings) as client:
+        report = run_doctor(settings, client)
+    render_doctor(actx.env, report)
+    finish(report.exit_code)
+
+
+def fields(
+    ctx: typer.Context,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Add the missing fields to the project.")
+    ] = False,
+    dry_run: DryRun = False,
+    json: Json = False,
+) -> None:
+    """Print the pipeline fields as data-dictionary CSV; --apply adds the missing ones."""
+    from recruit_cli.screening import setup_fields as sf
+
+    actx = get_context(ctx)
+    actx.env.json = json
+    settings = actx.settings()
+    if not apply:
+        if json:
+            from recruit_cli.render import print_json
+
+            print_json(
+                actx.env, {"schema": "recruit.fields/1", "rows": sf.pipeline_field_rows(settings)}
+            )
+        else:
+            actx.env.stdout.write(sf.to_csv(sf.pipeline_field_rows(settings)))
+        finish(0)
+    from recruit_cli.lock import run_lock
+    from recruit_cli.render import render_pass
+
+    with run_lock(settings.state_dir), _client(settings) as client:
+        result = sf.setup_fields(settings, client, dry_run=dry_run)
+    render_pass(actx.env, result)
+    finish(result.exit_code)
+
+
+def _client(settings: Settings) -> RedcapClient:
+    from recruit_cli.redcap.client import RedcapClient
+
+    return RedcapClient.from_settings(settings)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+    app.command()(screen)
+    app.command()(assign)
+    app.command()(status)
+    app.command()(doctor)
+    setup = typer.Typer(
+        name="setup", help="Prepare a REDCap project for recruit.", no_args_is_help=True
+    )
+    setup.command()(fields)
+    app.add_typer(setup)

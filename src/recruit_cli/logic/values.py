@@ -12,8 +12,9 @@ import math
 import re
 from datetime import date, datetime, time
 
-_NUMERIC = re.compile(r"\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*\Z")
-_INTEGER = re.compile(r"\s*[+-]?\d+\s*\Z")
+# re.ASCII: REDCap (PHP) reads only ASCII digits as numbers; "３０" is text, not 30.
+_NUMERIC = re.compile(r"\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*\Z", re.ASCII)
+_INTEGER = re.compile(r"\s*[+-]?\d+\s*\Z", re.ASCII)
 _MISSING = object()
 # Record values repeat a lot (ages, codes, "0"/"1"), so parsing each distinct string once
 # makes a 100,000-record filter several times faster. Bounded so odd data can't grow it.

@@ -169,6 +169,16 @@ class RedcapClient:
         rows = responses.expect_rows(self._json(payload), "content=metadata")
         return [FieldMeta.from_row(row) for row in rows]
 
+    def export_metadata_rows(self) -> list[dict[str, str]]:
+        """The data dictionary as REDCap's raw rows, every column included.
+
+        ``export_metadata`` types the rows and drops columns such as branching logic and
+        annotations; a metadata import replaces the whole dictionary, so anything that
+        re-imports it must start from these rows.
+        """
+        payload = {"content": "metadata", "format": "json", "returnFormat": "json"}
+        return responses.expect_rows(self._json(payload), "content=metadata")
+
     def export_field_names(self) -> list[dict[str, str]]:
         """Export column names: ``original_field_name``, ``choice_value``,
         ``export_field_name`` per row."""

@@ -1,0 +1,247 @@
+"""One record -> one ``Outcome``. Pure and total: participant data never makes it raise.
+
+The checks, in the order that decides (the first that decides wins):
+
+1. **Safety.** The safety rule matches -> ``safety_review``, ahead of everything. If the rule
+   cannot be evaluated (e.g. the item is blank) -> manual review ``safety_unknown``: a
+   possibly at-risk person is never silently passed on to automated e-mail.
+2. **Criteria that are definitely false** -> ``ineligible`` with one ``<name>: <reason>``
+   line per failed criterion. A definite "no" on any criterion makes the record ineligible
+   whatever else is unknown, so this is never ineligibility "by accident".
+3. **Doubt** -> manual review: an invalid/incomplete QIDS (``qids_invalid``), a criterion
+   that cannot be evaluated (``unevaluable_<name>``; with ``on_unknown = "ineligible"`` that
+   criterion counts as false instead, in step 2), or a failed plausibility check (a
+   criterion with ``on_false = "review"``, e.g. a date of birth in the future: ``<name>:
+   <reason>``).
+4. **Eligible path**: a usable e-mail address (``email_missing`` / ``email_invalid``) and
+   exactly one group (``between_groups`` / ``ambiguous_group`` / ``unevaluable_group``);
+   problems here are collected together into one manual review.
+
+An ineligible person with an unusable e-mail stays ``ineligible``: eligibility does not depend
+on contactability, and the notify pass skips (and reports) addresses it cannot use.
+
+Reasons are ``code: readable text`` lines that name fields and criteria, never values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from recruit_cli.errors import ConfigError, RecruitError
+from recruit_cli.screening.qids import qids_fields, score_record
+from recruit_cli.settings import Criterion, Group, QidsSettings, Settings, Status
+
+if TYPE_CHECKING:
+    from recruit_cli.logic import Evaluation, Logic
+
+ON_FALSE = ("ineligible", "review")
+QIDS_TOTAL = "qids_total"  # the scored total, injected into the record for group rules
+# What a pass may meet in evaluating logic on odd data; the logic module should not raise on
+# data at all, but classify promises totality, so such a failure becomes "unknown".
+_EVAL_ERRORS = (ArithmeticError, ValueError, TypeError, LookupError, RecruitError)
+_EMAIL = re.compile(r"[^@\s<>(),;:\"\[\]\\]+@[^@\s<>(),;:\"\[\]\\]+\.[^@\s<>(),;:\"\[\]\\.]+")
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    text: str
+
+    @property
+    def line(self) -> str:
+        return f"{self.code}: {self.text}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Status
+    reasons: tuple[Reason, ...] = ()
+    group: str | None = None
+    qids_total: int | None = None
+
+    @property
+    def reasons_text(self) -> str:
+        """The reasons field's value: one ``code: text`` line per reason."""
+        return "\n".join(r.line for r in self.reasons)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(r.code for r in self.reasons)
+
+
+@dataclass(frozen=True)
+class ScreeningRules:
+    """The configuration's rules, parsed once per pass."""
+
+    ready: Logic | None
+    criteria: tuple[tuple[Criterion, Logic], ...]
+    safety: Logic | None
+    safety_name: str
+    groups: tuple[tuple[Group, Logic], ...]
+    qids: QidsSettings
+    email_field: str
+
+    @property
+    def fields(self) -> frozenset[str]:
+        """Every REDCap field the rules read (``qids_total`` is computed, not read)."""
+        names: set[str] = set(qids_fields(self.qids)) | {self.email_field}
+        for logic in self._all_logic():
+            names |= logic.fields
+        names.discard(QIDS_TOTAL)
+        return frozenset(names)
+
+    def _all_logic(self) -> list[Logic]:
+        out = [c[1] for c in self.criteria] + [g[1] for g in self.groups]
+        out += [x for x in (self.ready, self.safety) if x is not None]
+        return out
+
+
+def compile_rules(settings: Settings) -> ScreeningRules:
+    """Parse every rule once. A rule that does not parse is a ``ConfigError`` naming its key."""
+
+    def parse_at(text: str, key: str) -> Logic:
+        from recruit_cli.logic import parse
+
+        try:
+            return parse(text)
+        except RecruitError as exc:  # LogicError: keep its position/text, add the key
+            raise ConfigError(str(exc), path=settings.path, key=key) from exc
+
+    scr = settings.screening
+    for i, c in enumerate(scr.criteria):
+        if c.on_false not in ON_FALSE:
+            raise ConfigError(
+                f"must be one of {', '.join(ON_FALSE)}",
+                path=settings.path,
+                key=f"screening.criteria[{i}].on_false",
+            )
+    return ScreeningRules(
+        ready=parse_at(scr.ready, "screening.ready") if scr.ready.strip() else None,
+        criteria=tuple(
+            (c, parse_at(c.require, f"screening.criteria[{i}].require"))
+            for i, c in enumerate(scr.criteria)
+        ),
+        safety=parse_at(settings.safety.when, "safety.when")
+        if settings.safety.when.strip()
+        else None,
+        safety_name=settings.safety.name,
+        groups=tuple(
+            (g, parse_at(g.when, f"groups[{i}].when")) for i, g in enumerate(settings.groups)
+        ),
+        qids=settings.qids,
+        email_field=settings.fields.email,
+    )
+
+
+def is_ready(rules: ScreeningRules, record: Mapping[str, str]) -> bool:
+    """Whether a submission is ready to screen (REDCap's two-valued answer, like filterLogic)."""
+    if rules.ready is None:
+        return True
+    try:
+        return rules.ready.matches(record)
+    except _EVAL_ERRORS:
+        return False
+
+
+def email_problem(value: str, field: str) -> Reason | None:
+    """A reason when ``value`` is not a usable address (the address itself is never quoted)."""
+    text = value.strip()
+    if not text:
+        return Reason("email_missing", f"[{field}] is blank")
+    if len(text) > 254 or not _EMAIL.fullmatch(text) or any(ord(ch) < 32 for ch in text):
+        return Reason("email_invalid", f"[{field}] is not a usable e-mail address")
+    return None
+
+
+def classify(
+    rules: ScreeningRules, record: Mapping[str, str], today: date | None = None
+) -> Outcome:
+    """Classify one record. Never raises on participant data."""
+    if rules.safety is not None:
+        truth, why = _truth(rules.safety, record, today)
+        if truth == "true":
+            return Outcome(
+                Status.SAFETY_REVIEW, (Reason(rules.safety_name, "matched the safety rule"),)
+            )
+        if truth == "unknown":
+            return Outcome(
+                Status.MANUAL_REVIEW,
+                (Reason("safety_unknown", f"safety rule cannot be evaluated: {why}"),),
+            )
+
+    qids = score_record(rules.qids, record)
+    total = qids.total if qids is not None else None
+    scored = dict(record)
+    if total is not None:
+        scored[QIDS_TOTAL] = str(total)
+
+    failed: list[Reason] = []
+    doubts: list[Reason] = []
+    if qids is not None and qids.problem is not None:
+        doubts.append(Reason("qids_invalid", qids.problem))
+    for criterion, logic in rules.criteria:
+        truth, why = _truth(logic, scored, today)
+        if truth == "false" and criterion.on_false == "review":
+            doubts.append(Reason(criterion.name, criterion.reason))
+        elif truth == "false" or (truth == "unknown" and criterion.on_unknown == "ineligible"):
+            failed.append(Reason(criterion.name, criterion.reason))
+        elif truth == "unknown":
+            doubts.append(Reason(f"unevaluable_{criterion.name}", why))
+    if failed:
+        return Outcome(Status.INELIGIBLE, tuple(failed), qids_total=total)
+    if doubts:
+        return Outcome(Status.MANUAL_REVIEW, tuple(doubts), qids_total=total)
+
+    problems: list[Reason] = []
+    email = record.get(rules.email_field, "")
+    bad_email = email_problem(email if isinstance(email, str) else "", rules.email_field)
+    if bad_email is not None:
+        problems.append(bad_email)
+    group, group_problem = _place(rules, scored, today)
+    if group_problem is not None:
+        problems.append(group_problem)
+    if problems:
+        return Outcome(Status.MANUAL_REVIEW, tuple(problems), qids_total=total)
+    return Outcome(Status.ELIGIBLE, group=group, qids_total=total)
+
+
+def _place(
+    rules: ScreeningRules, record: Mapping[str, str], today: date | None
+) -> tuple[str | None, Reason | None]:
+    if not rules.groups:
+        return None, Reason("no_groups", "no [[groups]] are configured")
+    hits: list[str] = []
+    unknown: list[str] = []
+    for group, logic in rules.groups:
+        truth, why = _truth(logic, record, today)
+        if truth == "true":
+            hits.append(group.name)
+        elif truth == "unknown":
+            unknown.append(f"{group.name} ({why})")
+    if unknown:  # a group we cannot evaluate might have matched: never place by elimination
+        return None, Reason("unevaluable_group", "cannot evaluate " + ", ".join(unknown))
+    if len(hits) > 1:
+        return None, Reason("ambiguous_group", "matches groups " + ", ".join(hits))
+    if not hits:
+        names = ", ".join(g.name for g, _ in rules.groups)
+        return None, Reason("between_groups", f"fits none of the groups ({names})")
+    return hits[0], None
+
+
+def _truth(logic: Logic, record: Mapping[str, str], today: date | None) -> tuple[str, str]:
+    """("true" | "false" | "unknown", reason when unknown)."""
+    from recruit_cli.logic import Truth
+
+    try:
+        ev: Evaluation = logic.truth(record, today=today)
+    except _EVAL_ERRORS as exc:
+        return "unknown", f"rule could not be evaluated ({type(exc).__name__})"
+    if ev.truth == Truth.TRUE:
+        return "true", ""
+    if ev.truth == Truth.FALSE:
+        return "false", ""
+    return "unknown", ev.reason or "a field it reads is blank or not a number"

@@ -1,0 +1,243 @@
+"""`recruit screen`: classify every pending, ready submission and write the outcome back.
+
+One export (only the fields the rules read, narrowed with ``filterLogic`` to pending records
+that are ready, plus acknowledged safety records), local evaluation, and batched imports of
+the pipeline's own fields (status, reasons, group, screened-at). Staff data is never written.
+
+Writes use REDCap's ``overwrite`` behaviour so that a reason list can be cleared; since only
+the four pipeline fields are sent, nothing else in the record can be blanked.
+
+Safety records stay put until staff set the acknowledgement field to "1"; the next pass then
+moves them to ``manual_review_required`` with the reason ``safety_acknowledged``: a person
+flagged at risk is never put back into automated screening and e-mail; staff decide.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from recruit_cli.errors import ServiceUnavailable
+from recruit_cli.exit_codes import ExitCode
+from recruit_cli.results import PassResult, RecordAction
+from recruit_cli.screening.batches import (
+    BLANK_STATUSES,
+    base_rows,
+    chunks,
+    field_value,
+    import_bisecting,
+    record_key,
+    study_now,
+)
+from recruit_cli.screening.classify import (
+    Outcome,
+    Reason,
+    ScreeningRules,
+    classify,
+    compile_rules,
+    is_ready,
+)
+from recruit_cli.settings import FieldMap, Settings, Status
+from recruit_cli.testing.crash import crash_point
+
+if TYPE_CHECKING:
+    from recruit_cli.redcap.client import RedcapClient
+
+log = logging.getLogger("recruit.screening.screen")
+
+ACK_REASON = Reason(
+    "safety_acknowledged", "staff acknowledged the safety alert; decide eligibility manually"
+)
+_VERBS = {
+    Status.ELIGIBLE: "eligible",
+    Status.INELIGIBLE: "ineligible",
+    Status.MANUAL_REVIEW: "review",
+    Status.SAFETY_REVIEW: "safety_review",
+}
+
+
+@dataclass(frozen=True)
+class ScreenDecision:
+    record_id: str
+    outcome: Outcome
+    acknowledged: bool = False  # a safety record staff acknowledged, moving to review
+
+    def action(self, *, ok: bool = True, detail: str | None = None) -> RecordAction:
+        o = self.outcome
+        if detail is None:
+            detail = f"group {o.group}" if o.group else "; ".join(r.line for r in o.reasons)
+        return RecordAction(self.record_id, _VERBS[o.status], detail, ok=ok)
+
+
+@dataclass(frozen=True)
+class ScreenPlan:
+    decisions: tuple[ScreenDecision, ...]
+    not_ready: tuple[str, ...] = ()  # exported but not ready (filterLogic should prevent it)
+
+    @property
+    def safety(self) -> tuple[str, ...]:
+        return tuple(
+            d.record_id for d in self.decisions if d.outcome.status == Status.SAFETY_REVIEW
+        )
+
+
+def export_fields(settings: Settings, rules: ScreeningRules) -> list[str]:
+    """The fields the screen pass reads: record id first, then the rules' and pipeline's."""
+    f = settings.fields
+    rest = sorted((rules.fields | {f.status, f.reasons, f.safety_ack}) - {f.record_id})
+    return [f.record_id, *rest]
+
+
+def filter_logic(settings: Settings) -> str:
+    """Pending-and-ready records, plus safety records whose alert staff acknowledged."""
+    f = settings.fields
+    pending = f"[{f.status}] = '' or [{f.status}] = '{Status.PENDING}'"
+    ready = settings.screening.ready.strip()
+    todo = f"({ready}) and ({pending})" if ready else pending
+    acked = f"[{f.status}] = '{Status.SAFETY_REVIEW}' and [{f.safety_ack}] = '1'"
+    return f"({todo}) or ({acked})"
+
+
+def plan_screen(
+    settings: Settings,
+    rules: ScreeningRules,
+    rows: Iterable[Mapping[str, str]],
+    *,
+    now: datetime,
+) -> ScreenPlan:
+    """Decide every exported record. Pure: the same rows give the same plan."""
+    f = settings.fields
+    decisions: list[ScreenDecision] = []
+    not_ready: list[str] = []
+    for row in sorted(rows, key=lambda r: record_key(field_value(r, f.record_id))):
+        record_id = field_value(row, f.record_id)
+        if not record_id:
+            continue
+        status = field_value(row, f.status)
+        if status == Status.SAFETY_REVIEW:
+            if field_value(row, f.safety_ack) == "1":
+                earlier = tuple(
+                    Reason(*_split_reason(line))
+                    for line in field_value(row, f.reasons).splitlines()
+                    if line.strip() and not line.startswith(ACK_REASON.code)
+                )
+                outcome = Outcome(Status.MANUAL_REVIEW, (*earlier, ACK_REASON))
+                decisions.append(ScreenDecision(record_id, outcome, acknowledged=True))
+            continue
+        if status not in BLANK_STATUSES:
+            continue  # already screened: never re-decided
+        if not is_ready(rules, row):
+            not_ready.append(record_id)
+            continue
+        decisions.append(ScreenDecision(record_id, classify(rules, row, today=now.date())))
+    return ScreenPlan(tuple(decisions), tuple(not_ready))
+
+
+def write_rows(fields: FieldMap, plan: ScreenPlan, now: datetime) -> list[dict[str, str]]:
+    """The import rows: pipeline fields only, every one of them, so stale values are cleared."""
+    stamp = now.isoformat(timespec="seconds")
+    return [
+        {
+            fields.record_id: d.record_id,
+            fields.status: str(d.outcome.status),
+            fields.reasons: d.outcome.reasons_text,
+            fields.group: d.outcome.group or "",
+            fields.screened_at: stamp,
+        }
+        for d in plan.decisions
+    ]
+
+
+def screen_pass(
+    settings: Settings,
+    client: RedcapClient,
+    *,
+    records: Sequence[str] | None = None,
+    dry_run: bool = False,
+    now: datetime | None = None,
+) -> PassResult:
+    """Screen pending records once. Returns the result; ``extra["safety_flagged"]`` lists the
+    record ids newly sent to safety review (their staff alert is ``outreach.safety``'s job).
+    """
+    rules = compile_rules(settings)
+    now = now or study_now(settings)
+    rows = client.export_records(
+        records=list(records) if records else None,
+        fields=export_fields(settings, rules),
+        filter_logic=filter_logic(settings),
+    )
+    plan = plan_screen(settings, rules, base_rows(rows), now=now)
+    if dry_run:
+        return _result(plan, written=None, failed={}, dry_run=True)
+    return apply_screen(settings, client, plan, now=now)
+
+
+def apply_screen(
+    settings: Settings, client: RedcapClient, plan: ScreenPlan, *, now: datetime
+) -> PassResult:
+    """Write the plan in batches of ``redcap.batch_size``; one bad record fails alone."""
+    f = settings.fields
+    written: set[str] = set()
+    failed: dict[str, str] = {}
+    unavailable = ""
+    for batch in chunks(write_rows(f, plan, now), settings.redcap.batch_size):
+        if unavailable:
+            failed.update({r[f.record_id]: "not written: REDCap unavailable" for r in batch})
+            continue
+        try:
+            out = import_bisecting(client, batch, id_field=f.record_id, overwrite=True)
+        except ServiceUnavailable as exc:
+            unavailable = str(exc)
+            failed.update({r[f.record_id]: "not written: REDCap unavailable" for r in batch})
+            continue
+        written.update(out.written)
+        failed.update({rid: f"not written: {msg}" for rid, msg in out.failed.items()})
+        crash_point("screen.after_batch")
+    result = _result(plan, written=written, failed=failed, dry_run=False)
+    if unavailable:
+        result = PassResult(
+            command=result.command,
+            actions=result.actions,
+            notices=(*result.notices, f"REDCap became unavailable: {unavailable}"),
+            exit_code=ExitCode.UNAVAILABLE,
+            extra=result.extra,
+        )
+    return result
+
+
+def _result(
+    plan: ScreenPlan, *, written: set[str] | None, failed: dict[str, str], dry_run: bool
+) -> PassResult:
+    actions = tuple(
+        d.action(ok=False, detail=failed[d.record_id]) if d.record_id in failed else d.action()
+        for d in plan.decisions
+    )
+    flagged = [
+        rid for rid in plan.safety if written is None or rid in written
+    ]  # dry run: would be flagged
+    notices: list[str] = []
+    for rid in flagged:
+        if dry_run:
+            notices.append(f"SAFETY: record {rid} would need staff review")
+        else:
+            log.warning("record %s matched the safety rule: staff review needed", rid)
+            notices.append(f"SAFETY: record {rid} needs staff review")
+    extra: dict[str, object] = {"safety_flagged": flagged}
+    if plan.not_ready:
+        extra["not_ready"] = len(plan.not_ready)
+    return PassResult(
+        command="screen",
+        dry_run=dry_run,
+        actions=actions,
+        notices=tuple(notices),
+        exit_code=ExitCode.PARTIAL if failed else ExitCode.OK,
+        extra=extra,
+    )
+
+
+def _split_reason(line: str) -> tuple[str, str]:
+    code, _, text = line.partition(":")
+    return code.strip(), text.strip()
