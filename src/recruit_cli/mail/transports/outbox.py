@@ -67,7 +67,7 @@ class OutboxTransport:
         try:
             # The files hold participants' addresses: only the owner may read them.
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".eml", dir=self.directory)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".partial", dir=self.directory)
             try:
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(data)

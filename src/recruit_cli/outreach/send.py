@@ -1,0 +1,436 @@
+"""The one claim -> send -> mark engine that invite, notify and safety alerts share.
+
+See the package docstring (``recruit_cli.outreach``) for the exactly-once argument. In
+short, per window of ``WINDOW`` records:
+
+1. re-read the window (status, do-not-contact, claim, address) and decide again;
+2. CLAIM: import ``<key>|claimed|<now>`` for the records about to be sent, in the same
+   import as the previous chunk's marks (one REDCap call does both);
+3. SEND each message through the transport;
+4. MARK: status, timestamp and ``<key>|sent|<now>``, written with the next claim import or
+   at the end of the pass.
+
+A crash anywhere leaves either no claim (nothing was sent), a ``claimed`` claim (the next
+pass asks the transport whether the key went out) or a ``sent`` claim (nothing to do but
+the mark). Crash points: ``outreach.after_claim``, ``outreach.after_send``,
+``outreach.after_mark``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from recruit_cli.errors import (
+    ConfigError,
+    DeliveryUncertain,
+    MailError,
+    RecipientRejected,
+    RecruitError,
+    UsageError,
+)
+from recruit_cli.exit_codes import ExitCode, worst
+from recruit_cli.mail.message import OutgoingMessage, Transport
+from recruit_cli.outreach import claims
+from recruit_cli.outreach.plan import (
+    Decision,
+    Row,
+    Spec,
+    Verdict,
+    append_reason,
+    check_requested,
+    decide,
+    plan_pass,
+    planned_action,
+)
+from recruit_cli.redcap.client import RedcapClient
+from recruit_cli.results import PassResult, RecordAction
+from recruit_cli.settings import Settings, Status
+from recruit_cli.testing.crash import crash_point
+
+log = logging.getLogger("recruit.outreach")
+
+WINDOW = 10  # records re-read per export just before they are claimed and sent
+# Transports whose ``was_sent`` can answer. There a claim may cover a window of messages
+# (after a crash the next pass asks the transport about each). SMTP cannot answer, so there
+# a claim covers only the one message about to be sent; unknown transports are treated alike.
+VERIFIABLE = frozenset({"outbox", "graph"})
+
+_T = TypeVar("_T")
+Build = Callable[[Settings, Row, str], OutgoingMessage]  # (settings, row, key) -> message
+
+
+class _Stop(Exception):
+    """Ends the sending part of a pass; what was sent is still marked."""
+
+    def __init__(self, code: ExitCode, notice: str) -> None:
+        super().__init__(notice)
+        self.code = code
+        self.notice = notice
+
+
+@dataclass(frozen=True)
+class _Job:
+    decision: Decision  # as re-decided on the row read just before the send
+    key: str
+    message: OutgoingMessage
+
+
+def chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
+    size = max(size, 1)
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class Outreach:
+    """One pass of one kind of mail: export, decide, then claim -> send -> mark."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        client: RedcapClient,
+        transport: Transport,
+        spec: Spec,
+        *,
+        build: Build,
+        now: datetime | None = None,
+    ) -> None:
+        self.settings = settings
+        self.client = client
+        self.transport = transport
+        self.spec = spec
+        self.build = build
+        self._fixed_now = now
+        self._pending: dict[str, dict[str, str]] = {}  # rows for the next import
+        self._pending_marks = False
+        self._actions: list[RecordAction] = []
+        self._notices: list[str] = []
+        self._sent = 0
+
+    # -- the pass ---------------------------------------------------------------------------
+
+    def dry_run(self, decisions: Sequence[Decision]) -> PassResult:
+        actions = [planned_action(self.spec, d) for d in decisions]
+        return self._result(actions, dry_run=True, code=ExitCode.OK)
+
+    def apply(self, decisions: Sequence[Decision]) -> PassResult:
+        """Reconcile earlier claims, then claim -> send -> mark, window by window."""
+        code = ExitCode.OK
+        todo: list[Decision] = []
+        try:
+            for decision in decisions:
+                self._first_look(decision, todo)
+            for window in chunks(todo, WINDOW):
+                self._send_window(window)
+            self._write([])
+        except _Stop as stop:
+            code = stop.code
+            self._notices.append(stop.notice)
+            self._notices.append("records not reached wait for the next pass")
+            self._flush_after_stop()
+        return self._result(self._actions, dry_run=False, code=code)
+
+    # -- steps ------------------------------------------------------------------------------
+
+    def _first_look(self, d: Decision, todo: list[Decision]) -> None:
+        if d.verdict is Verdict.SEND:
+            todo.append(d)
+        elif d.verdict is Verdict.RECONCILE:
+            released = self._reconcile(d)
+            if released is not None:
+                todo.append(released)
+        else:
+            self._settle(d)
+
+    def _reconcile(self, d: Decision) -> Decision | None:
+        """Resolve a ``claimed`` claim. Returns the decision to send again, if any."""
+        claimed_at = d.claim.at if d.claim else self._now()
+        sent = self._call(lambda: self.transport.was_sent(d.key))
+        if sent:
+            self._mark(d, claimed_at)
+            self._act(d.record_id, "reconciled", "the earlier message went out; marked")
+            return None
+        verifiable = self.transport.name in VERIFIABLE
+        if sent is None and verifiable:
+            self._act(d.record_id, "waiting", "the transport could not answer; next pass")
+            return None
+        # Graph files a sent message in Sent Items with a delay: a claim younger than the
+        # grace period ([email.graph] sent_items_grace) whose key is not there yet waits.
+        grace = timedelta(seconds=self.settings.email.graph.sent_items_grace)
+        young = self._now() - claimed_at < grace
+        if sent is False and self.transport.name == "graph" and young:
+            self._act(d.record_id, "waiting", "claim is recent and not yet in Sent Items")
+            return None
+        if sent is None and self.spec.participant and not self.settings.email.resend_uncertain:
+            reason = (
+                f"delivery_uncertain: the {self.transport.name} transport cannot tell whether "
+                f"message {d.key} went out; check the mailbox, then set "
+                f"{self.settings.fields.status} (clear {self.settings.fields.email_claim} to "
+                "send again)"
+            )
+            self._review(d, reason)
+            self._act(d.record_id, "review", reason, ok=False)
+            return None
+        # Not sent (or uncertain, and sending again is allowed: staff alerts always, since a
+        # second alert is harmless and a lost one is not): send under the same key.
+        return replace(d, verdict=Verdict.SEND)
+
+    def _settle(self, d: Decision) -> None:
+        """Record a decision that sends nothing."""
+        if d.verdict is Verdict.ALREADY_SENT:
+            self._mark(d, d.claim.at if d.claim else self._now())
+            self._act(d.record_id, "already_sent", "claim says sent; marked")
+        elif d.verdict is Verdict.REVIEW:
+            self._review(d, d.detail)
+            dnc = d.detail.startswith("do_not_contact:")
+            self._act(d.record_id, "do_not_contact" if dnc else "review", d.detail, ok=dnc)
+        elif d.verdict is Verdict.SKIP:
+            self._act(d.record_id, "skipped", d.detail)
+        else:
+            self._act(d.record_id, "skipped", f"{d.verdict}: changed since it was selected")
+
+    def _send_window(self, window: Sequence[Decision]) -> None:
+        f = self.settings.fields
+        ids = [d.record_id for d in window]
+        fresh_rows = self._call(
+            lambda: self.client.export_records(records=ids, fields=list(self.spec.fields))
+        )
+        fresh = {row.get(f.record_id, ""): row for row in fresh_rows}
+        jobs: list[_Job] = []
+        for d in window:
+            row = fresh.get(d.record_id)
+            if row is None:
+                self._act(d.record_id, "skipped", "record no longer exists")
+                continue
+            again = decide(self.settings, self.spec, row, key=d.key, resend=d.resend)
+            resumed = again.verdict is Verdict.RECONCILE and again.claim == d.claim
+            if again.verdict is not Verdict.SEND and not resumed:
+                if again.verdict is Verdict.RECONCILE:  # claimed by someone else meanwhile
+                    self._act(d.record_id, "skipped", "claimed by another run meanwhile")
+                else:
+                    self._settle(again)
+                continue
+            job = self._compose(replace(again, verdict=Verdict.SEND, key=d.key))
+            if job is not None:
+                jobs.append(job)
+        verifiable = self.transport.name in VERIFIABLE
+        for chunk in chunks(jobs, WINDOW if verifiable else 1):
+            self._claim_and_send(chunk)
+
+    def _compose(self, d: Decision) -> _Job | None:
+        try:
+            message = self.build(self.settings, d.row, d.key)
+        except RecipientRejected as exc:
+            self._refused_address(d.record_id, exc)
+            reason = "email_invalid: the address is not a valid e-mail address"
+            self._review(d, reason)
+            self._act(d.record_id, "review", reason, ok=False)
+            return None
+        except ConfigError as exc:  # a template or the configuration: stop the pass
+            raise _Stop(exc.exit_code, f"{self.spec.command}: {exc}") from exc
+        except MailError as exc:
+            # This record's data cannot make a safe message (a line break bound for a header).
+            if not self.spec.participant:
+                raise _Stop(exc.exit_code, f"{self.spec.command}: {exc}") from exc
+            reason = "message_refused: a value for the message holds a line break"
+            self._review(d, reason)
+            self._act(d.record_id, "review", reason, ok=False)
+            return None
+        return _Job(d, d.key, message)
+
+    def _claim_and_send(self, chunk: Sequence[_Job]) -> None:
+        now = self._now()
+        rows = []
+        for job in chunk:
+            row = {self.settings.fields.email_claim: claims.claimed(job.key, now)}
+            if job.decision.resend:
+                # A resend of a record already done steps back to the "to send" status while
+                # its claim is open, so a crash leaves it where the next pass reconciles it.
+                row[self.settings.fields.status] = self.spec.status_from
+            rows.append(self._with_id(job.decision.record_id, row))
+        try:
+            self._write(rows)
+        except _Stop:
+            # REDCap may have stored the claims before failing: put the values read back
+            # (with the marks still pending) so nothing looks in doubt that was never sent.
+            self._release(chunk)
+            raise
+        crash_point("outreach.after_claim")
+        for index, job in enumerate(chunk):
+            try:
+                self.transport.send(job.message)
+            except RecipientRejected as exc:
+                if self._address_is_configured():
+                    self._release(chunk[index:])
+                self._refused_address(job.decision.record_id, exc)
+                reason = "email_invalid: the mail service refused the address"
+                self._review(job.decision, reason)
+                self._act(job.decision.record_id, "review", reason, ok=False)
+                continue
+            except DeliveryUncertain as exc:
+                # The service may have accepted it before the answer was lost: keep the claim
+                # for the next pass to reconcile; the rest of the chunk was never handed over.
+                self._release(chunk[index + 1 :])
+                self._act(job.decision.record_id, "uncertain", "kept the claim", ok=False)
+                raise _Stop(exc.exit_code, f"{self.spec.command}: {exc}") from exc
+            except RecruitError as exc:
+                # Unreachable/throttled after the transport's retries, sign-in needed, send-as
+                # refused...: this message was not accepted, nor were the rest of the chunk.
+                self._release(chunk[index:])
+                raise _Stop(exc.exit_code, f"{self.spec.command}: {exc}") from exc
+            if job.decision.resend:
+                log.warning(
+                    "%s: record %s sent again on request (%s)",
+                    self.spec.command,
+                    job.decision.record_id,
+                    job.key,
+                )
+            self._sent += 1
+            self._mark(job.decision, self._now())
+            self._act(job.decision.record_id, self.spec.done_action, job.key)
+            log.info("%s: record %s sent (%s)", self.spec.command, job.decision.record_id, job.key)
+            crash_point("outreach.after_send")
+
+    # -- REDCap rows ------------------------------------------------------------------------
+
+    def _mark(self, d: Decision, at: datetime) -> None:
+        f = self.settings.fields
+        row = {
+            self.spec.stamp_field: self._stamp(at),
+            f.email_claim: claims.sent(d.key, at),
+        }
+        if self.spec.status_to is not None:
+            row[f.status] = self.spec.status_to
+        self._pending[d.record_id] = self._with_id(d.record_id, row)
+        self._pending_marks = True
+
+    def _review(self, d: Decision, reason: str) -> None:
+        """To manual review, the reason appended; the claim goes back to what was read."""
+        f = self.settings.fields
+        row = {
+            f.status: Status.MANUAL_REVIEW.value,
+            f.reasons: append_reason(d.row.get(f.reasons, ""), reason),
+            # Undo a claim this pass wrote; an earlier pass's claim stays as evidence.
+            f.email_claim: d.row.get(f.email_claim, ""),
+        }
+        self._pending[d.record_id] = self._with_id(d.record_id, row)
+
+    def _release(self, jobs: Sequence[_Job]) -> None:
+        """Undo claims for messages that were never handed to the transport."""
+        f = self.settings.fields
+        for job in jobs:
+            row = {f.email_claim: job.decision.row.get(f.email_claim, "")}
+            if job.decision.resend:
+                row[f.status] = job.decision.row.get(f.status, "")
+            self._pending[job.decision.record_id] = self._with_id(job.decision.record_id, row)
+            self._act(job.decision.record_id, "not_sent", "pass stopped before this send")
+
+    def _write(self, rows: list[dict[str, str]]) -> None:
+        """One import: everything pending (marks, reviews, releases) plus ``rows`` (claims)."""
+        batch = dict(self._pending)
+        for row in rows:
+            batch[row[self.settings.fields.record_id]] = row
+        if not batch:
+            return
+        marks = self._pending_marks
+        self._call(lambda: self.client.import_records(list(batch.values()), overwrite=True))
+        self._pending.clear()
+        self._pending_marks = False
+        if marks:
+            crash_point("outreach.after_mark")
+
+    def _flush_after_stop(self) -> None:
+        try:
+            self._write([])
+        except _Stop as stop:
+            # Sent messages keep their "claimed" claims; the next pass reconciles them.
+            self._notices.append(f"{stop.notice} (unmarked sends are reconciled next pass)")
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _call(self, fn: Callable[[], _T]) -> _T:
+        try:
+            return fn()
+        except RecruitError as exc:
+            raise _Stop(exc.exit_code, f"{self.spec.command}: {exc}") from exc
+
+    def _with_id(self, rid: str, row: dict[str, str]) -> dict[str, str]:
+        return {self.settings.fields.record_id: rid, **row}
+
+    def _address_is_configured(self) -> bool:
+        """Whether messages go to a configured address (test recipient, staff) not a person's."""
+        return bool(self.settings.email.test_recipient) or not self.spec.participant
+
+    def _refused_address(self, rid: str, exc: RecipientRejected) -> None:
+        if self._address_is_configured():
+            # Not the participant's address: the configured one is wrong for every record.
+            raise _Stop(ExitCode.CONFIG, f"{self.spec.command}: recipient refused: {exc}") from exc
+        log.warning("%s: record %s: address refused; to review", self.spec.command, rid)
+
+    def _now(self) -> datetime:
+        return self._fixed_now or datetime.now(UTC)
+
+    def _stamp(self, at: datetime) -> str:
+        try:
+            zone = ZoneInfo(self.settings.study.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = ZoneInfo("UTC")
+        return at.astimezone(zone).isoformat(timespec="seconds")
+
+    def _act(self, rid: str, action: str, detail: str = "", *, ok: bool = True) -> None:
+        self._actions.append(RecordAction(rid, action, detail, ok))
+
+    def _result(
+        self, actions: Sequence[RecordAction], *, dry_run: bool, code: ExitCode
+    ) -> PassResult:
+        if any(not a.ok for a in actions):
+            code = worst([code, ExitCode.PARTIAL])
+        extra: dict[str, object] = {"transport": self.transport.name, "sent": self._sent}
+        return PassResult(
+            command=self.spec.command,
+            dry_run=dry_run,
+            actions=tuple(actions),
+            notices=tuple(self._notices),
+            exit_code=code,
+            extra=extra,
+        )
+
+
+def run_outreach(
+    settings: Settings,
+    client: RedcapClient,
+    transport: Transport,
+    spec: Spec,
+    *,
+    build: Build,
+    keys: Callable[[Row], str],
+    records: Sequence[str] | None = None,
+    resend: bool = False,
+    dry_run: bool = False,
+    now: datetime | None = None,
+) -> PassResult:
+    """Run one outreach pass of ``spec``'s kind (the body of invite/notify/alert passes).
+
+    Raises:
+        UsageError: ``--resend`` without records, or a requested record that is unknown,
+            in the wrong status, or already done without ``resend``.
+        ServiceUnavailable, RedcapError: the selecting export failed (nothing happened).
+    """
+    if resend and not records:
+        raise UsageError("--resend needs --record ID: it never applies to a whole pass")
+    calls = client.calls
+    fields = list(spec.fields)
+    if records:
+        rows = client.export_records(records=list(records), fields=fields)
+        check_requested(settings, spec, rows, records, resend=resend)
+    else:
+        rows = client.export_records(fields=fields, filter_logic=spec.filter_logic)
+    at = now or datetime.now(UTC)
+    decisions = plan_pass(settings, spec, rows, keys=keys, resend=resend, now=at)
+    engine = Outreach(settings, client, transport, spec, build=build, now=now)
+    result = engine.dry_run(decisions) if dry_run else engine.apply(decisions)
+    return replace(result, extra={**result.extra, "redcap_calls": client.calls - calls})

@@ -1,0 +1,42 @@
+"""Fixtures for the outreach tests: a sandbox project, settings and a client for it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from outreach_support import build_settings
+
+from recruit_cli.redcap.client import RedcapClient
+from recruit_cli.sandbox import Sandbox, run_sandbox
+from recruit_cli.settings import Settings
+
+MakeSettings = Callable[..., Settings]
+
+
+@pytest.fixture
+def sb() -> Iterator[Sandbox]:
+    """An empty sandbox project with the demo data dictionary."""
+    with run_sandbox(faults="") as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def make_settings(sb: Sandbox, tmp_path: Path) -> MakeSettings:
+    def build(environ: dict[str, str] | None = None, **changes: Any) -> Settings:
+        return build_settings(tmp_path, url=sb.url, token=sb.token, environ=environ, **changes)
+
+    return build
+
+
+@pytest.fixture
+def settings(make_settings: MakeSettings) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[RedcapClient]:
+    with RedcapClient.from_settings(settings, max_attempts=1) as c:
+        yield c

@@ -1,0 +1,91 @@
+"""`recruit invite` / `recruit notify`: options, output and exit codes, in-process."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from outreach_support import TOKEN_ENV, body, config_data, outbox, person, records, toml
+
+from recruit_cli.cli.main import run
+from recruit_cli.redcap.client import RedcapClient
+from recruit_cli.sandbox import Sandbox
+from recruit_cli.settings import Settings, Status
+
+S = Status
+STATUS, CLAIM = "pipeline_processing_status", "pipeline_email_claim"
+
+
+@pytest.fixture
+def config(sb: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "recruit.toml"
+    path.write_text(toml(config_data(tmp_path, url=sb.url)), encoding="utf-8")
+    monkeypatch.setenv(TOKEN_ENV, sb.token)
+    monkeypatch.delenv("RECRUIT_STATE_DIR", raising=False)
+    return path
+
+
+def test_invite_json_then_record_refusal(
+    config: Path, settings: Settings, client: RedcapClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client.import_records([person("1", S.ELIGIBLE_ID_ASSIGNED), person("2", S.INELIGIBLE)])
+    assert run(["-c", str(config), "invite", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["schema"] == "recruit.result/1" and out["counts"] == {"invited": 1}
+    assert out["data"]["transport"] == "outbox"
+    assert run(["-c", str(config), "notify"]) == 0
+    assert sorted(outbox(settings)) == ["1:invite:1", "2:ineligible:1"]
+
+    assert run(["-c", str(config), "invite", "--record", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "record 1 was already invited" in err and "--resend" in err
+    assert run(["-c", str(config), "invite", "--resend"]) == 2
+    assert run(["-c", str(config), "invite", "--to", "not an address"]) == 2
+
+
+def test_to_redirects_every_message(config: Path, settings: Settings, client: RedcapClient) -> None:
+    client.import_records(
+        [person("1", S.ELIGIBLE_ID_ASSIGNED), person("2", S.ELIGIBLE_ID_ASSIGNED)]
+    )
+    assert run(["-c", str(config), "invite", "--record", "2", "--to", "me@lab.example.org"]) == 0
+    [(key, message)] = outbox(settings).items()
+    assert key == "2:invite:1" and message["To"] == "me@lab.example.org"
+    assert "person2@example.org" not in message.as_string()
+    assert "3002" in body(message)
+    assert records(client, "1")["1"][CLAIM] == ""  # only the record asked for
+
+
+def test_preview_prints_the_message_masked_and_changes_nothing(
+    config: Path, settings: Settings, client: RedcapClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client.import_records(
+        [person("1", S.ELIGIBLE_ID_ASSIGNED), person("2", S.SAFETY_REVIEW, qids_12="3")]
+    )
+    before = records(client)
+    assert run(["-c", str(config), "invite", "--preview", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "To: p***@example.org" in out and "person1" not in out
+    assert "Subject: Your research study ID" in out and "3001" in out
+    assert run(["-c", str(config), "invite", "--preview", "2"]) == 2
+    assert "safety review" in capsys.readouterr().err
+    assert records(client) == before and outbox(settings) == {}
+
+
+def test_dry_run_prints_the_plan(
+    config: Path, settings: Settings, client: RedcapClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client.import_records([person("1", S.ELIGIBLE_ID_ASSIGNED)])
+    assert run(["-c", str(config), "invite", "--dry-run", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["dry_run"] is True and out["counts"] == {"invited": 1}
+    assert outbox(settings) == {} and records(client, "1")["1"][STATUS] == S.ELIGIBLE_ID_ASSIGNED
+
+
+def test_timestamps_are_written_in_the_study_time_zone(config: Path, client: RedcapClient) -> None:
+    client.import_records([person("1", S.ELIGIBLE_ID_ASSIGNED)])
+    assert run(["-c", str(config), "invite"]) == 0
+    stamp = records(client, "1")["1"]["pipeline_invitation_sent_timestamp"]
+    written = datetime.fromisoformat(stamp)
+    assert written.utcoffset() is not None and abs(datetime.now(UTC) - written).seconds < 600

@@ -1,0 +1,157 @@
+"""The pure half: the claim field format and the decision for each kind of row."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from outreach_support import build_settings
+
+from recruit_cli.outreach.claims import (
+    Claim,
+    ClaimFormatError,
+    ClaimState,
+    claimed,
+    parse_claim,
+    resend_key,
+    sent,
+)
+from recruit_cli.outreach.invite import invite_key, invite_spec
+from recruit_cli.outreach.plan import Verdict, append_reason, decide, plan_pass
+from recruit_cli.outreach.safety import alert_spec
+from recruit_cli.settings import Settings, Status
+
+NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return build_settings(tmp_path, url="http://127.0.0.1:9/api/", token="0" * 32)
+
+
+def row(**fields: str) -> dict[str, str]:
+    base = {
+        "record_id": "7",
+        "pipeline_processing_status": "eligible_id_assigned",
+        "assigned_study_id": "3007",
+        "participant_email": "p@example.org",
+        "pipeline_email_claim": "",
+        "do_not_contact": "",
+    }
+    base.update(fields)
+    return base
+
+
+def test_claim_round_trip_and_kind() -> None:
+    text = claimed("7:invite:1", NOW)
+    assert text == "7:invite:1|claimed|2024-05-01T12:00:00+00:00"
+    claim = parse_claim(text)
+    assert claim == Claim("7:invite:1", ClaimState.CLAIMED, NOW)
+    assert claim.kind("7") == "invite" and claim.kind("70") is None
+    assert parse_claim(sent("7:invite:1", NOW)) == Claim("7:invite:1", ClaimState.SENT, NOW)
+    assert parse_claim("  ") is None
+    assert resend_key("7:invite:1", NOW) == "7:invite:1:resend-20240501T120000Z"
+
+
+@pytest.mark.parametrize(
+    "value", ["garbage", "7:invite:1|maybe|2024-05-01T12:00:00+00:00", "k|sent|yesterday", "|sent|"]
+)
+def test_a_claim_recruit_did_not_write_is_refused(value: str) -> None:
+    with pytest.raises(ClaimFormatError) as info:
+        parse_claim(value)
+    assert "yesterday" not in str(info.value)
+
+
+CASES = [
+    ("fresh record", {}, Verdict.SEND, ""),
+    ("status moved on", {"pipeline_processing_status": "manual_review_required"}, Verdict.SKIP, ""),
+    ("safety review", {"pipeline_processing_status": "safety_review"}, Verdict.SKIP, ""),
+    ("own claim open", {"pipeline_email_claim": claimed("7:invite:1", NOW)}, Verdict.RECONCILE, ""),
+    (
+        "older template version open",
+        {"pipeline_email_claim": claimed("7:invite:0", NOW)},
+        Verdict.RECONCILE,
+        "",
+    ),
+    (
+        "another kind open",
+        {"pipeline_email_claim": claimed("7:ineligible:1", NOW)},
+        Verdict.REVIEW,
+        "delivery_uncertain",
+    ),
+    (
+        "sent but not marked",
+        {"pipeline_email_claim": sent("7:invite:1", NOW)},
+        Verdict.ALREADY_SENT,
+        "",
+    ),
+    ("another kind sent", {"pipeline_email_claim": sent("7:ineligible:1", NOW)}, Verdict.SEND, ""),
+    ("unreadable claim", {"pipeline_email_claim": "x"}, Verdict.REVIEW, "claim_invalid"),
+    ("do not contact", {"do_not_contact": "1"}, Verdict.REVIEW, "do_not_contact"),
+    ("no study id", {"assigned_study_id": " "}, Verdict.REVIEW, "study_id_missing"),
+    (
+        "header in study id",
+        {"assigned_study_id": "3007\r\nBcc: x@evil.example"},
+        Verdict.REVIEW,
+        "study_id_invalid",
+    ),
+    ("no address", {"participant_email": ""}, Verdict.REVIEW, "email_missing"),
+    (
+        "header in address",
+        {"participant_email": "p@example.org\nBcc: x@evil.example"},
+        Verdict.REVIEW,
+        "email_invalid",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "fields", "verdict", "code"), CASES, ids=[c[0] for c in CASES])
+def test_invite_decisions(
+    settings: Settings, name: str, fields: dict[str, str], verdict: Verdict, code: str
+) -> None:
+    d = decide(settings, invite_spec(settings), row(**fields), key="7:invite:1")
+    assert d.verdict is verdict
+    assert d.detail.startswith(code)
+    assert "evil" not in d.detail and "p@example.org" not in d.detail
+
+
+def test_resend_gets_a_fresh_key_and_only_when_asked(settings: Settings) -> None:
+    spec = invite_spec(settings)
+    claim = sent("7:invite:1", NOW)
+    done = row(pipeline_processing_status="eligible_invited", pipeline_email_claim=claim)
+    [plain] = plan_pass(settings, spec, [done], keys=lambda r: invite_key(settings, r), now=NOW)
+    assert plain.verdict is Verdict.SKIP
+    [again] = plan_pass(
+        settings, spec, [done], keys=lambda r: invite_key(settings, r), resend=True, now=NOW
+    )
+    assert again.verdict is Verdict.SEND and again.resend
+    assert again.key == "7:invite:1:resend-20240501T120000Z"
+
+
+def test_safety_alert_ignores_do_not_contact_and_skips_acknowledged(settings: Settings) -> None:
+    spec = alert_spec(settings)
+    base = {"record_id": "9", "pipeline_processing_status": "safety_review", "do_not_contact": "1"}
+    assert decide(settings, spec, base, key="9:safety_alert:1").verdict is Verdict.SEND
+    acked = {**base, "pipeline_safety_acknowledged": "1"}
+    assert decide(settings, spec, acked, key="9:safety_alert:1").verdict is Verdict.SKIP
+    alerted = {**base, "pipeline_safety_alert_timestamp": "2024-05-01T05:00:00-07:00"}
+    assert decide(settings, spec, alerted, key="9:safety_alert:1").verdict is Verdict.SKIP
+    # A claim it cannot read is overwritten rather than blocking a safety alert.
+    odd = {**base, "pipeline_email_claim": "??"}
+    assert decide(settings, spec, odd, key="9:safety_alert:1").verdict is Verdict.SEND
+
+
+def test_review_reasons_are_appended_once() -> None:
+    assert append_reason("age: too young", "email_invalid: x") == "age: too young\nemail_invalid: x"
+    assert append_reason("email_invalid: x", "email_invalid: x") == "email_invalid: x"
+    assert append_reason("", "do_not_contact: y") == "do_not_contact: y"
+
+
+def test_statuses_used_are_the_documented_ones(settings: Settings) -> None:
+    spec = invite_spec(settings)
+    assert (spec.status_from, spec.status_to) == (
+        Status.ELIGIBLE_ID_ASSIGNED,
+        Status.ELIGIBLE_INVITED,
+    )
+    assert spec.filter_logic == "[pipeline_processing_status] = 'eligible_id_assigned'"

@@ -1,0 +1,191 @@
+"""invite / notify over a real SMTP server (aiosmtpd on loopback), which cannot confirm."""
+
+from __future__ import annotations
+
+import email
+import email.message
+import email.policy
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from outreach_support import person, records
+
+from conftest import MakeSettings
+from recruit_cli.exit_codes import ExitCode
+from recruit_cli.mail.transports import make_transport
+from recruit_cli.outreach.claims import claimed, sent
+from recruit_cli.outreach.invite import invite_pass
+from recruit_cli.outreach.notify import notify_pass
+from recruit_cli.outreach.safety import alert_pass
+from recruit_cli.redcap.client import RedcapClient
+from recruit_cli.settings import Settings, Status
+
+NOW = datetime(2024, 5, 1, 19, 0, tzinfo=UTC)
+S = Status
+STATUS, CLAIM = "pipeline_processing_status", "pipeline_email_claim"
+REASONS = "pipeline_ineligibility_reasons"
+
+
+@dataclass
+class Handler:
+    received: list[email.message.EmailMessage] = field(default_factory=list)
+    refuse: set[str] = field(default_factory=set)  # addresses answered 550
+    drop_in_data: bool = False  # the message arrives, the 250 never does
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(message, email.message.EmailMessage)
+        self.received.append(message)
+        if self.drop_in_data:
+            server.transport.close()
+        return "250 2.0.0 queued"
+
+    def keys(self) -> list[str]:
+        return [str(m["X-Recruit-Key"]) for m in self.received]
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Handler, int]]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    handler = Handler()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()
+
+
+def smtp_settings(make_settings: MakeSettings, port: int, **email: Any) -> Settings:
+    return make_settings(
+        email={
+            "transport": "smtp",
+            "smtp": {"host": "127.0.0.1", "port": port, "security": "none", "timeout": 5},
+            **email,
+        }
+    )
+
+
+def run(settings: Settings, client: RedcapClient, now: datetime = NOW, **kw: Any) -> Any:
+    transport = make_transport(settings)
+    try:
+        return invite_pass(settings, client, transport, now=now, **kw)
+    finally:
+        transport.close()
+
+
+def test_invites_go_out_once_each_and_are_marked(
+    smtp: tuple[Handler, int], make_settings: MakeSettings, client: RedcapClient
+) -> None:
+    handler, port = smtp
+    settings = smtp_settings(make_settings, port)
+    client.import_records(
+        [person(str(i), S.ELIGIBLE_ID_ASSIGNED) for i in range(1, 4)] + [person("9", S.INELIGIBLE)]
+    )
+    assert run(settings, client).counts == {"invited": 3}
+    transport = make_transport(settings)
+    notify_pass(settings, client, transport, now=NOW)
+    transport.close()
+    assert run(settings, client).actions == ()
+    assert sorted(handler.keys()) == ["1:invite:1", "2:invite:1", "3:invite:1", "9:ineligible:1"]
+    held = records(client)
+    assert held["2"][STATUS] == S.ELIGIBLE_INVITED and held["2"][CLAIM] == sent("2:invite:1", NOW)
+    assert held["9"][STATUS] == S.INELIGIBLE_NOTIFIED
+
+
+def test_a_refused_recipient_goes_to_review_and_the_pass_goes_on(
+    smtp: tuple[Handler, int], make_settings: MakeSettings, client: RedcapClient
+) -> None:
+    handler, port = smtp
+    handler.refuse.add("person2@example.org")
+    settings = smtp_settings(make_settings, port)
+    client.import_records([person(str(i), S.ELIGIBLE_ID_ASSIGNED) for i in range(1, 4)])
+    result = run(settings, client)
+    assert result.exit_code == ExitCode.PARTIAL
+    assert result.counts == {"invited": 2, "review": 1}
+    assert sorted(handler.keys()) == ["1:invite:1", "3:invite:1"]
+    row = records(client, "2")["2"]
+    assert row[STATUS] == S.MANUAL_REVIEW and row[REASONS].startswith("email_invalid:")
+    assert row[CLAIM] == ""  # the claim was undone: nothing is in doubt
+
+
+def test_an_open_claim_cannot_be_checked_so_it_goes_to_review_unless_configured(
+    smtp: tuple[Handler, int], make_settings: MakeSettings, client: RedcapClient
+) -> None:
+    handler, port = smtp
+    settings = smtp_settings(make_settings, port)
+    earlier = NOW - timedelta(hours=1)
+    client.import_records(
+        [
+            person("1", S.ELIGIBLE_ID_ASSIGNED, **{CLAIM: claimed("1:invite:1", earlier)}),
+            person("2", S.ELIGIBLE_ID_ASSIGNED, **{CLAIM: claimed("2:invite:1", earlier)}),
+        ]
+    )
+    result = run(settings, client, records=["1"])
+    assert result.counts == {"review": 1} and result.exit_code == ExitCode.PARTIAL
+    assert handler.received == []
+    row = records(client, "1")["1"]
+    assert row[STATUS] == S.MANUAL_REVIEW
+    assert row[REASONS].startswith("delivery_uncertain: the smtp transport cannot tell")
+    assert row[CLAIM] == claimed("1:invite:1", earlier)  # kept as evidence
+
+    resend = smtp_settings(make_settings, port, resend_uncertain=True)
+    assert run(resend, client).counts == {"invited": 1}
+    assert handler.keys() == ["2:invite:1"]
+
+
+def test_a_connection_lost_during_data_is_never_sent_twice(
+    smtp: tuple[Handler, int], make_settings: MakeSettings, client: RedcapClient
+) -> None:
+    handler, port = smtp
+    handler.drop_in_data = True
+    settings = smtp_settings(make_settings, port)
+    client.import_records([person(str(i), S.ELIGIBLE_ID_ASSIGNED) for i in range(1, 4)])
+    result = run(settings, client)
+    assert result.exit_code == ExitCode.UNAVAILABLE
+    assert handler.keys() == ["1:invite:1"]
+    held = records(client)
+    assert held["1"][CLAIM].startswith("1:invite:1|claimed|")
+    assert held["2"][CLAIM] == held["3"][CLAIM] == ""
+
+    handler.drop_in_data = False
+    later = run(settings, client, now=NOW + timedelta(minutes=5))
+    assert {a.record_id: a.action for a in later.actions} == {
+        "1": "review",
+        "2": "invited",
+        "3": "invited",
+    }
+    assert handler.keys() == ["1:invite:1", "2:invite:1", "3:invite:1"]
+
+
+def test_an_uncertain_safety_alert_is_sent_again_rather_than_lost(
+    smtp: tuple[Handler, int], make_settings: MakeSettings, client: RedcapClient
+) -> None:
+    handler, port = smtp
+    settings = smtp_settings(make_settings, port)
+    open_claim = claimed("5:safety_alert:1", NOW - timedelta(hours=1))
+    client.import_records([person("5", S.SAFETY_REVIEW, qids_12="3", **{CLAIM: open_claim})])
+    transport = make_transport(settings)
+    try:
+        result = alert_pass(settings, client, transport, now=NOW)
+    finally:
+        transport.close()
+    assert result.counts == {"alerted": 1}
+    assert handler.keys() == ["5:safety_alert:1"]
+    row = records(client, "5")["5"]
+    assert row[STATUS] == S.SAFETY_REVIEW and row[CLAIM] == sent("5:safety_alert:1", NOW)
