@@ -1,0 +1,1 @@
+"""Operations: `recruit run` (every pass under one lock), `recruit demo`, `recruit init`."""

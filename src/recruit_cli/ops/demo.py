@@ -1,0 +1,155 @@
+"""`recruit demo`: the whole pipeline against a local sandbox, in one command.
+
+On a free port it starts the sandbox with synthetic demo data, writes a config that sends
+mail to an outbox directory, runs every pass (`recruit run`), writes the weekly report, and
+prints `recruit status`. Every file it makes stays in the demo directory, so a newcomer can
+open the e-mails and the report, and rerun any command against the same data with
+``recruit sandbox serve --db <dir>/sandbox.db`` (see the README).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from string import Template
+from typing import TYPE_CHECKING
+
+from recruit_cli.errors import ConfigError
+from recruit_cli.render import Environment
+from recruit_cli.results import PassResult
+
+if TYPE_CHECKING:
+    from recruit_cli.redcap.client import RedcapClient
+    from recruit_cli.settings import Settings
+
+DEFAULT_DIR = Path("recruit-demo")
+DEFAULT_RECORDS = 300
+
+# Files and directories `recruit demo` owns inside its directory. A rerun starts from a
+# fresh sandbox, so the previous run's outputs are removed first; nothing else is touched.
+_OWNED = ("sandbox.db", "recruit.toml", ".env")
+_OWNED_DIRS = ("outbox", "reports", "state")
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    directory: Path
+    run: PassResult
+    report_path: Path
+    outbox: Path
+    emails: int
+
+
+def demo_config_text(url: str) -> str:
+    """The embedded demo configuration, pointed at ``url``."""
+    text = resources.files("recruit_cli").joinpath("templates/demo/recruit.toml").read_text()
+    return Template(text).substitute(url=url)
+
+
+def prepare_directory(directory: Path) -> None:
+    """Create ``directory`` and clear what a previous demo run left there."""
+    if directory.exists() and not directory.is_dir():
+        raise ConfigError("the demo directory is a file", path=directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in _OWNED:
+        (directory / name).unlink(missing_ok=True)
+    for name in _OWNED_DIRS:
+        sub = directory / name
+        if sub.is_dir():
+            for item in sub.iterdir():
+                if item.is_file():
+                    item.unlink()
+
+
+def run_demo(
+    directory: Path = DEFAULT_DIR,
+    *,
+    records: int = DEFAULT_RECORDS,
+    env: Environment | None = None,
+    now: datetime | None = None,
+) -> DemoResult:
+    """Run the demo in ``directory`` and print `recruit status` to ``env``'s stdout."""
+    from recruit_cli.config import load_settings
+    from recruit_cli.lock import run_lock
+    from recruit_cli.ops.run import run_all
+    from recruit_cli.redcap.client import RedcapClient
+    from recruit_cli.sandbox import run_sandbox
+
+    env = env or Environment()
+    directory = directory.resolve()
+    prepare_directory(directory)
+    token = secrets.token_hex(16)
+    with run_sandbox(
+        token=token,
+        db=directory / "sandbox.db",
+        demo=records,
+        unique_field="assigned_study_id",
+    ) as sandbox:
+        config = directory / "recruit.toml"
+        config.write_text(demo_config_text(sandbox.url), encoding="utf-8")
+        env_file = directory / ".env"
+        env_file.write_text(
+            "# The demo sandbox's throwaway API token (a local server, not real REDCap).\n"
+            f"REDCAP_API_TOKEN={token}\n",
+            encoding="utf-8",
+        )
+        env_file.chmod(0o600)
+        settings = load_settings(config)
+        client = RedcapClient.from_settings(settings)
+        try:
+            with run_lock(settings.state_dir):
+                run = run_all(settings, client, now=now)
+            report_path = _write_report(settings, client, now=now)
+            _print_status(settings, client, env)
+        finally:
+            client.close()
+    outbox = settings.email.outbox_dir
+    return DemoResult(
+        directory=directory,
+        run=run,
+        report_path=report_path,
+        outbox=outbox,
+        emails=len(list(outbox.glob("*.eml"))) if outbox.is_dir() else 0,
+    )
+
+
+def _write_report(settings: Settings, client: RedcapClient, *, now: datetime | None) -> Path:
+    """The report for the current week: the demo's invitations went out just now, and the
+    default (last complete week) would show none of them."""
+    from recruit_cli.report.period import zone
+    from recruit_cli.report.run import write_report
+
+    moment = now or datetime.now(UTC)
+    year, week, _ = moment.astimezone(zone(settings.study.timezone)).isocalendar()
+    return write_report(settings, client, week=f"{year}-W{week:02d}", now=moment)
+
+
+def _print_status(settings: Settings, client: RedcapClient, env: Environment) -> None:
+    from recruit_cli.screening.status import render_status, status_report
+
+    render_status(env, status_report(settings, client))
+
+
+def summary_lines(result: DemoResult) -> list[str]:
+    """What the demo tells a newcomer at the end: where to look next."""
+    here = Path.cwd()
+
+    def show(path: Path) -> str:
+        try:
+            return str(path.relative_to(here))
+        except ValueError:
+            return str(path)
+
+    return [
+        "",
+        f"Demo finished in {show(result.directory)}/",
+        f"  e-mails (.eml, open in any mail client): {show(result.outbox)}/ ({result.emails})",
+        f"  weekly report (HTML):                    {show(result.report_path)}",
+        f"  the configuration it used:               {show(result.directory / 'recruit.toml')}",
+        "Explore the same data: recruit sandbox serve --db "
+        f"{show(result.directory / 'sandbox.db')} (then recruit -c "
+        f"{show(result.directory / 'recruit.toml')} status)",
+    ]
