@@ -111,7 +111,7 @@ def recruit(config: Path, *args: str) -> int:
 def test_html_report_written_and_path_printed(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = recruit(project, "--since", SINCE, "--until", UNTIL)
+    code = run(["-v", "-c", str(project), "report", "--since", SINCE, "--until", UNTIL])
     out = capsys.readouterr()
     path = project.parent / "reports" / f"enrollment-{SINCE}_{UNTIL}.html"
     assert code == 0, out.err
@@ -121,6 +121,13 @@ def test_html_report_written_and_path_printed(
     assert PLANTED_EMAIL not in html and "example.net" not in html
     assert 'data-key="flow|screened||cumulative">5<' in html
     assert not list(path.parent.glob(".*.tmp"))  # written atomically, nothing left over
+
+
+def test_quiet_under_cron(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # stdout is not a terminal here and there is no -v: nothing for cron to mail.
+    assert recruit(project, "--since", SINCE, "--until", UNTIL) == 0
+    assert capsys.readouterr().out == ""
+    assert (project.parent / "reports" / f"enrollment-{SINCE}_{UNTIL}.html").is_file()
 
 
 def test_json_format_numbers(

@@ -59,7 +59,8 @@ def report(
 ) -> None:
     """Write the enrollment report (aggregates only) for one week or a date range.
 
-    Weeks are ISO weeks in the study's timezone. Prints the path written.
+    Weeks are ISO weeks in the study's timezone. Prints the path written (at a terminal,
+    or with -v).
     """
     actx = get_context(ctx)
     if as_json:
@@ -101,7 +102,9 @@ def report(
         for notice in result.notices:
             actx.env.stderr.write(f"{notice}\n")
         prefix = "[dry run] would write " if result.dry_run else ""
-        actx.env.stdout.write(f"{prefix}{result.extra['path']}\n")
+        # Quiet under cron (the weekly run would otherwise mail MAILTO every Monday).
+        if actx.env.interactive or actx.env.verbose or result.dry_run:
+            actx.env.stdout.write(f"{prefix}{result.extra['path']}\n")
     finish(result.exit_code)
 
 
