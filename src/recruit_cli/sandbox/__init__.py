@@ -1,0 +1,159 @@
+"""A REDCap-compatible API server for tests, demos and trying a configuration.
+
+``run_sandbox`` runs it in-process on a free port; ``recruit sandbox serve`` runs it in the
+foreground. See docs/sandbox.md for what it covers and the fault grammar.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from recruit_cli.errors import ConfigError, UsageError
+
+FAULTS_ENV = "RECRUIT_SANDBOX_FAULTS"
+TOKEN_RE = re.compile(r"^[0-9A-Fa-f]{32}$")
+
+if TYPE_CHECKING:
+    from recruit_cli.sandbox.server import SandboxServer
+
+__all__ = ["FAULTS_ENV", "Sandbox", "load_metadata", "run_sandbox"]
+
+
+@dataclass
+class Sandbox:
+    """A running sandbox: where it is, its token, and the fault switch."""
+
+    url: str
+    token: str
+    host: str
+    port: int
+    db: Path | None
+    _server: SandboxServer
+
+    def set_faults(self, spec: str | None) -> None:
+        """Replace the fault spec at run time ("" or None: no faults).
+
+        Raises:
+            UsageError: the spec does not parse.
+        """
+        self._server.faults.set(spec)
+
+
+def load_metadata(path: Path) -> list[dict[str, str]]:
+    """A data dictionary from a REDCap CSV download or a JSON metadata export.
+
+    Raises:
+        ConfigError: unreadable or malformed, naming the file.
+    """
+    from recruit_cli.sandbox.importer import parse_rows
+    from recruit_cli.sandbox.params import ApiError
+
+    try:
+        data = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ConfigError(f"cannot read the data dictionary: {exc.strerror}", path=path) from exc
+    fmt = "json" if path.suffix.lower() == ".json" else "csv"
+    try:
+        rows = parse_rows(data, fmt)
+    except ApiError as exc:
+        raise ConfigError(exc.message, path=path) from exc
+    return [_from_download(r) for r in rows]
+
+
+def _from_download(row: Mapping[str, str]) -> dict[str, str]:
+    """Accept the column titles of REDCap's data-dictionary CSV download too."""
+    from recruit_cli.sandbox.dictionary import METADATA_COLUMNS
+
+    if "field_name" in row:
+        return dict(row)
+    # REDCap's download uses titles ("Variable / Field Name", ...) in METADATA_COLUMNS order.
+    values = list(row.values())
+    return dict(
+        zip(METADATA_COLUMNS, values + [""] * (len(METADATA_COLUMNS) - len(values)), strict=False)
+    )
+
+
+@contextmanager
+def run_sandbox(
+    token: str | None = None,
+    db: Path | str | None = None,
+    demo: int = 0,
+    seed: int = 7,
+    unique_field: str | None = None,
+    faults: str | None = None,
+    metadata: Sequence[Mapping[str, object]] | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+) -> Iterator[Sandbox]:
+    """Run a sandbox in a background thread (port 0: a free port); stop it on exit.
+
+    Args:
+        token: 32 hex characters; None keeps the database's token or generates one.
+        db: SQLite file (kept across runs); None: in memory.
+        demo: seed this many synthetic submissions (only into a project with no records).
+        seed: seed of the demo data.
+        unique_field: the project's secondary unique field.
+        faults: fault spec (docs/sandbox.md); None reads $RECRUIT_SANDBOX_FAULTS.
+        metadata: the data dictionary; None keeps the database's or uses DEMO_METADATA.
+
+    Raises:
+        UsageError: a bad token, fault spec or port.
+        ConfigError: a data dictionary or unique field the sandbox refuses.
+    """
+    from recruit_cli.sandbox.demo import DEMO_METADATA, seed_demo
+    from recruit_cli.sandbox.dictionary import DictionaryError
+    from recruit_cli.sandbox.faults import Faults
+    from recruit_cli.sandbox.project import Project
+    from recruit_cli.sandbox.server import SandboxServer, start
+    from recruit_cli.sandbox.store import Store
+
+    if demo > 0 and metadata is not None:
+        raise UsageError("--demo seeds the demo data dictionary; it cannot be combined with one")
+    if token is not None and not TOKEN_RE.match(token):
+        raise UsageError("the sandbox token must be 32 hexadecimal characters")
+    fault_state = Faults()
+    fault_state.set(faults if faults is not None else os.environ.get(FAULTS_ENV, ""))
+    db_path = Path(db) if db is not None else None
+    store = Store(db_path)
+    try:
+        try:
+            project = Project(
+                store,
+                token=token.upper() if token else None,
+                unique_field=unique_field,
+                metadata=metadata,
+                default_metadata=lambda: DEMO_METADATA,
+            )
+        except DictionaryError as exc:
+            raise ConfigError(f"data dictionary: {exc}") from exc
+        if demo > 0 and store.record_count() == 0:
+            seed_demo(store, demo, seed)
+        try:
+            server = SandboxServer((host, port), project, fault_state)
+        except OSError as exc:
+            raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+        thread = start(server)
+        real_port = int(server.server_address[1])
+        shown = f"[{host}]" if ":" in host else host
+        try:
+            yield Sandbox(
+                url=f"http://{shown}:{real_port}/api/",
+                token=project.token,
+                host=host,
+                port=real_port,
+                db=db_path,
+                _server=server,
+            )
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join(timeout=10)
+    finally:
+        store.close()

@@ -1,0 +1,376 @@
+"""The API: one handler per REDCap ``content`` value, the way PyCap's own fake is laid out.
+
+Each handler turns parameters into a call on the project and its answer into REDCap's
+response shape. Client mistakes raise ``ApiError`` (a 4xx); nothing here answers 500 on
+purpose.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from recruit_cli.sandbox import export
+from recruit_cli.sandbox.dictionary import METADATA_COLUMNS, NOT_IMPORTABLE, Dictionary
+from recruit_cli.sandbox.export import ExportOptions
+from recruit_cli.sandbox.importer import parse_rows, pivot_eav
+from recruit_cli.sandbox.params import (
+    CONTENT_TYPES,
+    ApiError,
+    Params,
+    Response,
+    error_response,
+    invalid,
+    return_format,
+)
+from recruit_cli.sandbox.project import REDCAP_VERSION, Project, parse_time
+
+NO_PERMISSION = "You do not have permissions to use the API"
+LOG_KINDS = {
+    "record": ("record_add", "record_edit", "record_delete"),
+    "record_add": ("record_add",),
+    "record_edit": ("record_edit",),
+    "record_delete": ("record_delete",),
+    "manage": ("manage",),
+    "export": ("export",),
+    "user": (),
+    "lock_record": (),
+    "page_view": (),
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    response: Response
+    committed_write: bool = False  # a write was applied: drop-after-commit may strike
+
+
+Handler = Callable[[Project, Params], Outcome]
+
+
+def handle(project: Project, params: Params) -> Outcome:
+    """Answer one API request; every client mistake becomes REDCap's error shape."""
+    fmt = return_format(params)
+    try:
+        token = params.get("token").strip().upper()
+        if not hmac.compare_digest(token.encode(), project.token.upper().encode()):
+            raise ApiError(403, NO_PERMISSION)
+        content = params.get("content")
+        handler = HANDLERS.get(content)
+        if handler is None:
+            if content in UNSUPPORTED:
+                raise ApiError(400, f"The sandbox does not implement content={content}")
+            raise invalid("content")
+        return handler(project, params)
+    except ApiError as exc:
+        return Outcome(error_response(exc.status, exc.message, fmt))
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def data_format(params: Params) -> str:
+    """The format of exported data: json or csv (REDCap's default, xml, is not served)."""
+    fmt = params.lower("format") or "xml"
+    if fmt in ("json", "csv"):
+        return fmt
+    if fmt in ("xml", "odm"):
+        raise ApiError(400, f"The sandbox does not export format={fmt}: use json or csv")
+    raise invalid("format")
+
+
+def ok(data: Any, fmt: str, columns: Sequence[str] | None = None) -> Outcome:
+    if fmt == "json":
+        return Outcome(Response(200, export.to_json(data), CONTENT_TYPES["json"]))
+    rows = data if isinstance(data, list) else [data]
+    cols = list(columns) if columns is not None else (list(rows[0]) if rows else [])
+    return Outcome(Response(200, export.to_csv(rows, cols), CONTENT_TYPES["csv"]))
+
+
+def text(value: str, *, committed: bool = False) -> Outcome:
+    return Outcome(Response(200, value.encode("utf-8"), CONTENT_TYPES["text"]), committed)
+
+
+def check_names(param: str, given: Sequence[str], valid: set[str]) -> None:
+    bad = [n for n in given if n not in valid]
+    if bad:
+        listed = ", ".join(f"'{n}'" for n in bad)
+        raise ApiError(
+            400, f'The following values in the parameter "{param}" are not valid: {listed}'
+        )
+
+
+# -- handlers ----------------------------------------------------------------------------------
+
+
+def version(project: Project, params: Params) -> Outcome:
+    return text(REDCAP_VERSION)
+
+
+def project_info(project: Project, params: Params) -> Outcome:
+    fmt = data_format(params)
+    return ok(project.info(), fmt)
+
+
+def next_record_name(project: Project, params: Params) -> Outcome:
+    return text(project.next_record_name())
+
+
+def instruments(project: Project, params: Params) -> Outcome:
+    d = project.dictionary
+    rows = [{"instrument_name": f, "instrument_label": d.instrument_label(f)} for f in d.forms]
+    return ok(rows, data_format(params), ("instrument_name", "instrument_label"))
+
+
+def field_names(project: Project, params: Params) -> Outcome:
+    d = project.dictionary
+    fmt = data_format(params)
+    only = params.get("field")
+    if only:
+        check_names("field", [only], {f.name for f in d.fields})
+    rows = []
+    for f in d.fields:
+        if f.field_type in NOT_IMPORTABLE or (only and f.name != only):
+            continue
+        for column in f.export_names():
+            code = column.rsplit("___", 1)[1] if f.is_checkbox else ""
+            rows.append(
+                {"original_field_name": f.name, "choice_value": code, "export_field_name": column}
+            )
+    return ok(rows, fmt, ("original_field_name", "choice_value", "export_field_name"))
+
+
+def metadata(project: Project, params: Params) -> Outcome:
+    if params.has("data"):
+        rows = parse_rows(params.get("data"), params.lower("format") or "xml")
+        count = project.import_metadata(rows)
+        return text(str(count), committed=True)
+    fmt = data_format(params)
+    d = project.dictionary
+    fields, forms = params.array("fields"), params.array("forms")
+    check_names("fields", fields, {f.name for f in d.fields})
+    check_names("forms", forms, set(d.forms))
+    rows = [
+        r
+        for r in d.rows()
+        if (not fields and not forms) or r["field_name"] in fields or r["form_name"] in forms
+    ]
+    return ok(rows, fmt, METADATA_COLUMNS)
+
+
+def log(project: Project, params: Params) -> Outcome:
+    fmt = data_format(params)
+    logtype = params.get("logtype")
+    if logtype and logtype not in LOG_KINDS:
+        raise invalid("logtype")
+    begin = params.get("beginTime")
+    end = params.get("endTime")
+    entries = project.store.log_rows(
+        kinds=LOG_KINDS[logtype] if logtype else None,
+        record=params.get("record") or None,
+        user=params.get("user") or None,
+        begin=parse_time(begin, "beginTime") if begin else None,
+        end=parse_time(end, "endTime", end=True) if end else None,
+    )
+    rows = [
+        {
+            "timestamp": e.ts[:16],
+            "username": e.username,
+            "action": e.action,
+            "details": e.details,
+            "record": e.record,
+        }
+        for e in entries
+    ]
+    return ok(rows, fmt, ("timestamp", "username", "action", "details", "record"))
+
+
+def classic_only(what: str) -> Handler:
+    def refuse(project: Project, params: Params) -> Outcome:
+        raise ApiError(400, f"You cannot export {what} for classic projects")
+
+    return refuse
+
+
+# -- records -----------------------------------------------------------------------------------
+
+
+def record(project: Project, params: Params) -> Outcome:
+    action = params.lower("action")
+    if action == "delete":
+        count = project.delete_records(params.array("records"))
+        return text(str(count), committed=True)
+    if action not in ("", "import", "export"):
+        raise invalid("action")
+    if params.has("data"):
+        return import_records(project, params)
+    return export_records(project, params)
+
+
+def import_records(project: Project, params: Params) -> Outcome:
+    data_fmt = params.lower("format") or "xml"
+    rows = parse_rows(params.get("data"), data_fmt)
+    record_type = params.lower("type") or "flat"
+    if record_type not in ("flat", "eav"):
+        raise invalid("type")
+    if record_type == "eav":
+        rows = pivot_eav(rows, project.dictionary)
+    overwrite = params.lower("overwriteBehavior") or "normal"
+    if overwrite not in ("normal", "overwrite"):
+        raise invalid("overwriteBehavior")
+    date_format = params.get("dateFormat").upper() or "YMD"
+    if date_format not in ("YMD", "MDY", "DMY"):
+        raise invalid("dateFormat")
+    returned = params.lower("returnContent") or "count"
+    if returned not in ("count", "ids", "auto_ids", "nothing"):
+        raise invalid("returnContent")
+    force = params.flag("forceAutoNumber")
+    plan = project.import_records(
+        rows, overwrite=overwrite == "overwrite", force_auto_number=force, date_format=date_format
+    )
+    fmt = return_format(params)
+    if returned == "nothing":
+        body = b""
+    elif returned == "count":
+        body = _count_body(len(plan.ids), fmt)
+    else:
+        ids = plan.auto_ids if returned == "auto_ids" and force else plan.ids
+        body = _ids_body(ids, fmt)
+    ctype = CONTENT_TYPES[fmt]
+    return Outcome(Response(200, body, ctype), committed_write=True)
+
+
+def _count_body(count: int, fmt: str) -> bytes:
+    if fmt == "json":
+        return export.to_json({"count": count})
+    if fmt == "csv":
+        return str(count).encode()
+    return f'<?xml version="1.0" encoding="UTF-8" ?><count>{count}</count>'.encode()
+
+
+def _ids_body(ids: Sequence[str], fmt: str) -> bytes:
+    if fmt == "json":
+        return export.to_json(list(ids))
+    if fmt == "csv":
+        return ("id\n" + "".join(f"{i}\n" for i in ids)).encode()
+    inner = "".join(f"<id>{i}</id>" for i in ids)
+    return f'<?xml version="1.0" encoding="UTF-8" ?><ids>{inner}</ids>'.encode()
+
+
+def _logic(d: Dictionary, text_: str) -> tuple[Callable[[Any], bool], list[str]] | None:
+    if not text_.strip():
+        return None
+    from recruit_cli.errors import LogicError
+    from recruit_cli.logic import parse
+
+    try:
+        logic = parse(text_)
+    except LogicError as exc:
+        raise ApiError(
+            400, f'The value of the parameter "filterLogic" is not valid: {exc}'
+        ) from exc
+    unknown = sorted(n for n in logic.fields if n not in d.real_fields())
+    if unknown:
+        raise ApiError(
+            400,
+            "The filter logic uses fields that do not exist in the project: " + ", ".join(unknown),
+        )
+    columns = [c for c, (name, _code) in d.export_columns.items() if name in logic.fields]
+    return logic.matches, columns
+
+
+def export_records(project: Project, params: Params) -> Outcome:
+    fmt = data_format(params)
+    d = project.dictionary
+    record_type = params.lower("type") or "flat"
+    if record_type not in ("flat", "eav"):
+        raise invalid("type")
+    raw_or_label = params.lower("rawOrLabel") or "raw"
+    if raw_or_label not in ("raw", "label"):
+        raise invalid("rawOrLabel")
+    for ignored in ("exportSurveyFields", "exportDataAccessGroups"):
+        params.flag(ignored)
+    fields, forms = params.array("fields"), params.array("forms")
+    check_names("fields", fields, d.real_fields())
+    check_names("forms", forms, set(d.forms))
+    logic = _logic(d, params.get("filterLogic"))
+    columns = d.columns_for(fields, forms)
+    logic_columns = logic[1] if logic else []
+    wanted_names: set[str] | None = None
+    if fields or forms:
+        wanted_names = {d.export_columns[c][0] for c in [*columns, *logic_columns]}
+    records = params.array("records") or None
+    begin, end = params.get("dateRangeBegin"), params.get("dateRangeEnd")
+    with project.store.lock:
+        changed = None
+        if begin or end:
+            changed = project.store.changed_between(
+                parse_time(begin, "dateRangeBegin") if begin else None,
+                parse_time(end, "dateRangeEnd", end=True) if end else None,
+            )
+        checkboxes = frozenset(f.name for f in d.fields if f.is_checkbox)
+        stored = project.store.fetch(fields=wanted_names, records=records, checkboxes=checkboxes)
+    if changed is not None:
+        stored = {r: v for r, v in stored.items() if r in changed}
+    project.log_export_entry(fields)
+    opts = ExportOptions(
+        columns=columns,
+        label=raw_or_label == "label",
+        checkbox_label=params.flag("exportCheckboxLabel"),
+        blank_gray_status=params.flag("exportBlankForGrayFormStatus"),
+    )
+    keep = logic[0] if logic else None
+    if record_type == "eav":
+        if keep is not None:
+            ids = export.flat_rows(d, stored, ExportOptions([d.record_id]), keep, logic_columns)
+            stored = {row[d.record_id]: stored[row[d.record_id]] for row in ids}
+        names = {d.export_columns[c][0] for c in columns}
+        eav_source = project.store.fetch_eav(list(stored))
+        rows = export.eav_rows(d, eav_source, names, set(stored))
+        return ok(rows, fmt, ("record", "field_name", "value"))
+    rows = export.flat_rows(d, stored, opts, keep, logic_columns)
+    return ok(rows, fmt, columns)
+
+
+HANDLERS: dict[str, Handler] = {
+    "version": version,
+    "project": project_info,
+    "metadata": metadata,
+    "instrument": instruments,
+    "exportFieldNames": field_names,
+    "generateNextRecordName": next_record_name,
+    "record": record,
+    "log": log,
+    "arm": classic_only("arms"),
+    "event": classic_only("events"),
+    "formEventMapping": classic_only("form/event mappings"),
+}
+
+# Valid REDCap contents this sandbox leaves out (see docs/sandbox.md).
+UNSUPPORTED = frozenset(
+    {
+        "file",
+        "fileRepository",
+        "repeatingFormsEvents",
+        "user",
+        "userRole",
+        "userRoleMapping",
+        "dag",
+        "userDagMapping",
+        "report",
+        "pdf",
+        "surveyLink",
+        "surveyAccessCode",
+        "surveyQueueLink",
+        "surveyReturnCode",
+        "participantList",
+        "project_settings",
+        "project_xml",
+        "attachment",
+        "fieldValidation",
+        "appRightsCheck",
+        "authkey",
+    }
+)

@@ -1,0 +1,218 @@
+"""The sandbox's one REDCap project: its settings, data dictionary and the operations the
+API calls on them. Handlers in ``api.py`` translate parameters; this module knows REDCap.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from recruit_cli.sandbox.dictionary import Dictionary, DictionaryError
+from recruit_cli.sandbox.importer import ImportOptions, ImportPlan, plan_import
+from recruit_cli.sandbox.params import ApiError
+from recruit_cli.sandbox.store import LogEntry, Store
+
+REDCAP_VERSION = "14.5.0"  # what content=version answers: a current LTS-like release
+USERNAME = "sandbox_user"  # the user every token belongs to, as it appears in the log
+PROJECT_ID = 1
+_TS = "%Y-%m-%d %H:%M:%S"
+
+
+def now() -> str:
+    """Server local time, the way REDCap stamps its log and records."""
+    return datetime.now().strftime(_TS)
+
+
+def parse_time(value: str, name: str, *, end: bool = False) -> str:
+    """``YYYY-MM-DD[ HH:MM[:SS]]`` -> a comparable ``YYYY-MM-DD HH:MM:SS``.
+
+    Raises:
+        ApiError: 400 naming the parameter.
+    """
+    for fmt, pad in (("%Y-%m-%d %H:%M:%S", ""), ("%Y-%m-%d %H:%M", ":59"), ("%Y-%m-%d", "")):
+        try:
+            parsed = datetime.strptime(value.strip(), fmt)
+        except ValueError:
+            continue
+        if fmt == "%Y-%m-%d":
+            return parsed.strftime("%Y-%m-%d ") + ("23:59:59" if end else "00:00:00")
+        text = parsed.strftime(_TS)
+        return text[:-3] + pad if end and pad else text
+    raise ApiError(400, f'The value of the parameter "{name}" is not valid')
+
+
+class Project:
+    """Settings persist in the database, so a restart with ``--db`` is the same project."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        token: str | None,
+        unique_field: str | None,
+        metadata: Sequence[Mapping[str, object]] | None,
+        default_metadata: Callable[[], Sequence[Mapping[str, object]]],
+    ) -> None:
+        self.store = store
+        with store.lock:
+            if token is not None:
+                store.set_setting("token", token)
+            elif store.setting("token") is None:
+                store.set_setting("token", secrets.token_hex(16).upper())
+            if store.setting("creation_time") is None:
+                store.set_setting("creation_time", now())
+            if metadata is not None or not store.metadata_rows():
+                rows = metadata if metadata is not None else default_metadata()
+                dictionary = Dictionary.from_rows(rows)
+                store.replace_metadata(dictionary.rows(), None)
+            if unique_field is not None:
+                store.set_setting("unique_field", unique_field)
+        self._dictionary = Dictionary.from_rows(store.metadata_rows())
+        field = self.unique_field
+        if field and field not in self._dictionary.by_name:
+            raise DictionaryError(f"The unique field {field!r} is not a field of the project")
+
+    @property
+    def token(self) -> str:
+        return self.store.setting("token") or ""
+
+    @property
+    def unique_field(self) -> str:
+        return self.store.setting("unique_field") or ""
+
+    @property
+    def dictionary(self) -> Dictionary:
+        return self._dictionary
+
+    # -- project-level calls ----------------------------------------------------------------
+
+    def info(self) -> dict[str, Any]:
+        """``content=project``: REDCap's keys, integers where REDCap gives integers."""
+        return {
+            "project_id": PROJECT_ID,
+            "project_title": "recruit sandbox",
+            "creation_time": self.store.setting("creation_time") or "",
+            "production_time": "",
+            "in_production": 0,
+            "project_language": "English",
+            "purpose": 0,
+            "purpose_other": "",
+            "project_notes": "A local REDCap-compatible sandbox (recruit sandbox serve)",
+            "custom_record_label": "",
+            "secondary_unique_field": self.unique_field,
+            "is_longitudinal": 0,
+            "has_repeating_instruments_or_events": 0,
+            "surveys_enabled": 0,
+            "scheduling_enabled": 0,
+            "record_autonumbering_enabled": 0,
+            "randomization_enabled": 0,
+            "ddp_enabled": 0,
+            "project_irb_number": "",
+            "project_grant_number": "",
+            "project_pi_firstname": "",
+            "project_pi_lastname": "",
+            "project_pi_email": "",
+            "display_today_now_button": 1,
+            "missing_data_codes": "",
+            "external_modules": "",
+            "bypass_branching_erase_field_prompt": 0,
+        }
+
+    def next_record_name(self) -> str:
+        numbers = [int(r) for r in self.store.record_ids() if r.isdigit()]
+        return str(max(numbers, default=0) + 1)
+
+    def import_metadata(self, rows: Sequence[Mapping[str, object]]) -> int:
+        """Replace the data dictionary (a development-status project allows it)."""
+        try:
+            dictionary = Dictionary.from_rows(rows)
+        except DictionaryError as exc:
+            raise ApiError(400, str(exc)) from exc
+        if self.unique_field and self.unique_field not in dictionary.by_name:
+            raise ApiError(
+                400, f"The secondary unique field ({self.unique_field}) cannot be removed"
+            )
+        entry = LogEntry(
+            now(), USERNAME, "Manage/Design", "Import data dictionary (API)", "", "manage"
+        )
+        with self.store.lock:
+            self.store.replace_metadata(dictionary.rows(), entry)
+            self._dictionary = dictionary
+        return len(dictionary.fields)
+
+    # -- records --------------------------------------------------------------------------------
+
+    def import_records(
+        self,
+        rows: Sequence[Mapping[str, str]],
+        *,
+        overwrite: bool,
+        force_auto_number: bool,
+        date_format: str,
+    ) -> ImportPlan:
+        d = self.dictionary
+        ids = {r.get(d.record_id, "").strip() for r in rows}
+        checkboxes = frozenset(f.name for f in d.fields if f.is_checkbox)
+        with self.store.lock:
+            stamp = now()
+            existing = self.store.existing(ids) if not force_auto_number else set()
+            stored = (
+                self.store.fetch(fields=None, records=existing, checkboxes=checkboxes)
+                if existing
+                else {}
+            )
+            unique = self.store.values_of(self.unique_field) if self.unique_field else {}
+            plan = plan_import(
+                d,
+                rows,
+                ImportOptions(
+                    overwrite=overwrite,
+                    force_auto_number=force_auto_number,
+                    date_format=date_format,
+                    unique_field=self.unique_field or None,
+                    username=USERNAME,
+                    now=stamp,
+                ),
+                existing=existing,
+                stored=stored,
+                next_id=int(self.next_record_name()) if force_auto_number else 0,
+                unique_values=unique,
+            )
+            self.store.apply(plan.changes, stamp)
+        return plan
+
+    def delete_records(self, ids: Sequence[str]) -> int:
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            raise ApiError(400, "No records were provided to delete")
+        with self.store.lock:
+            found = self.store.existing(wanted)
+            missing = [r for r in wanted if r not in found]
+            if missing:
+                raise ApiError(
+                    400,
+                    "One or more of the records provided cannot be deleted because they do "
+                    "not exist in the project. The following records do not exist: "
+                    + ", ".join(missing),
+                )
+            stamp = now()
+            rid = self.dictionary.record_id
+            log = [
+                LogEntry(
+                    stamp,
+                    USERNAME,
+                    f"Delete record (API) {r}",
+                    f"{rid} = '{r}'",
+                    r,
+                    "record_delete",
+                )
+                for r in wanted
+            ]
+            self.store.delete(wanted, log)
+        return len(wanted)
+
+    def log_export_entry(self, fields: Sequence[str]) -> None:
+        details = "Export data (API)" + (f": {', '.join(fields)}" if fields else "")
+        self.store.add_log([LogEntry(now(), USERNAME, "Data export", details, "", "export")])
