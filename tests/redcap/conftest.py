@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from redcap_scripted import TOKEN, ScriptedServer
 
 from recruit_cli.redcap.client import RedcapClient
-from recruit_cli.sandbox import Sandbox, run_sandbox
 
 
 @pytest.fixture
@@ -39,18 +37,3 @@ def redcap_log(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFi
     yield caplog
     if attach:
         logger.removeHandler(caplog.handler)
-
-
-# Fallbacks until tests/conftest.py provides the shared fixtures (a local fixture of the
-# same name would shadow the shared one, so these are only defined when it is missing).
-if not (Path(__file__).parents[1] / "conftest.py").exists():
-
-    @pytest.fixture
-    def sandbox() -> Iterator[Sandbox]:
-        with run_sandbox() as sb:
-            yield sb
-
-    @pytest.fixture
-    def demo_sandbox() -> Iterator[Sandbox]:
-        with run_sandbox(demo=40) as sb:
-            yield sb
