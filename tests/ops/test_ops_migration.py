@@ -13,8 +13,8 @@ from pathlib import Path
 from recruit_cli.cli.main import run
 from recruit_cli.mail.transports.outbox import eml_name
 from recruit_cli.redcap.client import RedcapClient
+from recruit_cli.redcap.meta import METADATA_COLUMNS
 from recruit_cli.sandbox import run_sandbox
-from recruit_cli.sandbox.dictionary import METADATA_COLUMNS
 
 AGE = "age_c4982e_ee0b48_0fa205_v2_fdabe5"
 QIDS = "qids_total_5b1e2c"

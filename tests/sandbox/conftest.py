@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import requests
 
+from recruit_cli.redcap.meta import METADATA_COLUMNS
 from recruit_cli.sandbox import Sandbox, run_sandbox
-from recruit_cli.sandbox.dictionary import METADATA_COLUMNS
 
 
 def meta(name: str, form: str, ftype: str, **extra: str) -> dict[str, str]:

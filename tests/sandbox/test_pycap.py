@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 import pytest
 from redcap import Project, RedcapError
 
+from recruit_cli.redcap.meta import METADATA_COLUMNS
 from recruit_cli.sandbox import Sandbox
 from recruit_cli.sandbox.demo import DEMO_METADATA
-from recruit_cli.sandbox.dictionary import METADATA_COLUMNS
 
 
 @pytest.fixture

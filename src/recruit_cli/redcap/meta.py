@@ -5,6 +5,28 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+# The metadata columns REDCap exports, in REDCap's order.
+METADATA_COLUMNS: tuple[str, ...] = (
+    "field_name",
+    "form_name",
+    "section_header",
+    "field_type",
+    "field_label",
+    "select_choices_or_calculations",
+    "field_note",
+    "text_validation_type_or_show_slider_number",
+    "text_validation_min",
+    "text_validation_max",
+    "identifier",
+    "branching_logic",
+    "required_field",
+    "custom_alignment",
+    "question_number",
+    "matrix_group_name",
+    "matrix_ranking",
+    "field_annotation",
+)
+
 # Field types whose choices live in ``select_choices_or_calculations`` as "code, label | ...".
 CHOICE_TYPES = frozenset({"radio", "dropdown", "checkbox"})
 # Field types whose choices REDCap fixes itself.

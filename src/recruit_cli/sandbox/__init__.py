@@ -68,7 +68,7 @@ def load_metadata(path: Path) -> list[dict[str, str]]:
 
 def _from_download(row: Mapping[str, str]) -> dict[str, str]:
     """Accept the column titles of REDCap's data-dictionary CSV download too."""
-    from recruit_cli.sandbox.dictionary import METADATA_COLUMNS
+    from recruit_cli.redcap.meta import METADATA_COLUMNS
 
     if "field_name" in row:
         return dict(row)

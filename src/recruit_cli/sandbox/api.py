@@ -12,8 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from recruit_cli.redcap.meta import METADATA_COLUMNS
 from recruit_cli.sandbox import export
-from recruit_cli.sandbox.dictionary import METADATA_COLUMNS, NOT_IMPORTABLE, Dictionary
+from recruit_cli.sandbox.dictionary import NOT_IMPORTABLE, Dictionary
 from recruit_cli.sandbox.export import ExportOptions
 from recruit_cli.sandbox.importer import parse_rows, pivot_eav
 from recruit_cli.sandbox.params import (

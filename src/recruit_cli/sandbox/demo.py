@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from recruit_cli.sandbox.dictionary import METADATA_COLUMNS
+from recruit_cli.redcap.meta import METADATA_COLUMNS
 from recruit_cli.sandbox.store import Changes, LogEntry, Store
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from recruit_cli.errors import RedcapError
+from recruit_cli.redcap.meta import METADATA_COLUMNS
 from recruit_cli.results import PassResult, RecordAction
 from recruit_cli.settings import Settings
 
@@ -23,26 +24,6 @@ if TYPE_CHECKING:
     from recruit_cli.redcap.client import RedcapClient
 
 FORM = "recruitment_pipeline"
-METADATA_COLUMNS: tuple[str, ...] = (
-    "field_name",
-    "form_name",
-    "section_header",
-    "field_type",
-    "field_label",
-    "select_choices_or_calculations",
-    "field_note",
-    "text_validation_type_or_show_slider_number",
-    "text_validation_min",
-    "text_validation_max",
-    "identifier",
-    "branching_logic",
-    "required_field",
-    "custom_alignment",
-    "question_number",
-    "matrix_group_name",
-    "matrix_ranking",
-    "field_annotation",
-)
 
 
 @dataclass(frozen=True)
