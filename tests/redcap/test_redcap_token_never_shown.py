@@ -9,8 +9,9 @@ from collections.abc import Callable
 import pytest
 from redcap_scripted import TOKEN, Answer, ScriptedServer
 
-from recruit_cli.errors import RecruitError
+from recruit_cli.errors import RecruitError, RedcapError
 from recruit_cli.redcap.client import RedcapClient
+from recruit_cli.sandbox import Sandbox
 
 HTML = "<html><body>login</body></html>"
 
@@ -103,3 +104,20 @@ def test_repr_hides_the_token() -> None:
     client = RedcapClient("https://redcap.example.edu/api/", TOKEN)
     assert TOKEN not in repr(client) and "***" in repr(client)
     assert TOKEN not in str(client)
+
+
+def test_rejected_values_are_withheld_from_redcap_error_text(sandbox: Sandbox) -> None:
+    """REDCap quotes each rejected value in its validation error; that can be an answer."""
+    client = RedcapClient(sandbox.url, sandbox.token)
+    planted = "PLANTED-secret-answer"
+    with pytest.raises(RedcapError) as caught:
+        client.import_records(
+            [
+                {"record_id": "1", "booking_date": planted},
+                {"record_id": "2", "booking_date": f'{planted} "quoted", too'},
+            ]
+        )
+    message = str(caught.value)
+    assert "booking_date" in message and "(value withheld)" in message
+    assert "PLANTED" not in message and "secret" not in message
+    client.close()

@@ -17,6 +17,9 @@ MAX_ERROR_TEXT = 300
 API_HINT = "is the URL the API endpoint (…/api/)?"
 _XML_ERROR = re.compile(r"<error>(.*?)</error>", re.IGNORECASE | re.DOTALL)
 _TAGS = re.compile(r"<[^>]+>")
+# REDCap's import-validation errors are CSV lines "record","field","value","message"; the
+# value can be a participant's answer, which must never reach a log or the terminal.
+_VALIDATION_LINE = re.compile(r'"((?:[^"]|"")*)","((?:[^"]|"")*)","(?:[^"]|"")*","')
 
 
 def looks_like_html(text: str) -> bool:
@@ -49,6 +52,7 @@ def error_text(body: str, *, scrub: str = "") -> str:
             message = "an HTML page"
         else:
             message = _TAGS.sub(" ", text)
+    message = _VALIDATION_LINE.sub(r'"\1","\2","(value withheld)","', message)
     message = " ".join(message.split()) or "(empty answer)"
     if scrub:
         message = message.replace(scrub, "***")
