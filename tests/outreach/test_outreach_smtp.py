@@ -116,7 +116,7 @@ def test_a_refused_recipient_goes_to_review_and_the_pass_goes_on(
     settings = smtp_settings(make_settings, port)
     client.import_records([person(str(i), S.ELIGIBLE_ID_ASSIGNED) for i in range(1, 4)])
     result = run(settings, client)
-    assert result.exit_code == ExitCode.PARTIAL
+    assert result.exit_code == ExitCode.OK
     assert result.counts == {"invited": 2, "review": 1}
     assert sorted(handler.keys()) == ["1:invite:1", "3:invite:1"]
     row = records(client, "2")["2"]
@@ -137,7 +137,7 @@ def test_an_open_claim_cannot_be_checked_so_it_goes_to_review_unless_configured(
         ]
     )
     result = run(settings, client, records=["1"])
-    assert result.counts == {"review": 1} and result.exit_code == ExitCode.PARTIAL
+    assert result.counts == {"review": 1} and result.exit_code == ExitCode.OK
     assert handler.received == []
     row = records(client, "1")["1"]
     assert row[STATUS] == S.MANUAL_REVIEW

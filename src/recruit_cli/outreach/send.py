@@ -173,7 +173,7 @@ class Outreach:
                 "send again)"
             )
             self._review(d, reason)
-            self._act(d.record_id, "review", reason, ok=False)
+            self._act(d.record_id, "review", reason)
             return None
         # Not sent (or uncertain, and sending again is allowed: staff alerts always, since a
         # second alert is harmless and a lost one is not): send under the same key.
@@ -187,7 +187,7 @@ class Outreach:
         elif d.verdict is Verdict.REVIEW:
             self._review(d, d.detail)
             dnc = d.detail.startswith("do_not_contact:")
-            self._act(d.record_id, "do_not_contact" if dnc else "review", d.detail, ok=dnc)
+            self._act(d.record_id, "do_not_contact" if dnc else "review", d.detail)
         elif d.verdict is Verdict.SKIP:
             self._act(d.record_id, "skipped", d.detail)
         else:
@@ -228,7 +228,7 @@ class Outreach:
             self._refused_address(d.record_id, exc)
             reason = "email_invalid: the address is not a valid e-mail address"
             self._review(d, reason)
-            self._act(d.record_id, "review", reason, ok=False)
+            self._act(d.record_id, "review", reason)
             return None
         except ConfigError as exc:  # a template or the configuration: stop the pass
             raise _Stop(exc.exit_code, f"{self.spec.command}: {exc}") from exc
@@ -238,7 +238,7 @@ class Outreach:
                 raise _Stop(exc.exit_code, f"{self.spec.command}: {exc}") from exc
             reason = "message_refused: a value for the message holds a line break"
             self._review(d, reason)
-            self._act(d.record_id, "review", reason, ok=False)
+            self._act(d.record_id, "review", reason)
             return None
         return _Job(d, d.key, message)
 
@@ -269,7 +269,7 @@ class Outreach:
                 self._refused_address(job.decision.record_id, exc)
                 reason = "email_invalid: the mail service refused the address"
                 self._review(job.decision, reason)
-                self._act(job.decision.record_id, "review", reason, ok=False)
+                self._act(job.decision.record_id, "review", reason)
                 continue
             except DeliveryUncertain as exc:
                 # The service may have accepted it before the answer was lost: keep the claim
@@ -381,6 +381,9 @@ class Outreach:
             zone = ZoneInfo("UTC")
         return at.astimezone(zone).isoformat(timespec="seconds")
 
+    # A record moved to review is handled, not failed: it is written, with its reason, to
+    # the queue staff work from (as screening does with malformed data), so it doesn't
+    # make the pass exit 5. ok=False is for records this pass could not bring anywhere.
     def _act(self, rid: str, action: str, detail: str = "", *, ok: bool = True) -> None:
         self._actions.append(RecordAction(rid, action, detail, ok))
 
