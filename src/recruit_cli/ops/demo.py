@@ -41,6 +41,7 @@ class DemoResult:
     report_path: Path
     outbox: Path
     emails: int
+    port: int  # the sandbox's port, which the demo's recruit.toml points at
 
 
 def demo_config_text(url: str) -> str:
@@ -113,6 +114,7 @@ def run_demo(
         report_path=report_path,
         outbox=outbox,
         emails=len(list(outbox.glob("*.eml"))) if outbox.is_dir() else 0,
+        port=sandbox.port,
     )
 
 
@@ -149,7 +151,9 @@ def summary_lines(result: DemoResult) -> list[str]:
         f"  e-mails (.eml, open in any mail client): {show(result.outbox)}/ ({result.emails})",
         f"  weekly report (HTML):                    {show(result.report_path)}",
         f"  the configuration it used:               {show(result.directory / 'recruit.toml')}",
-        "Explore the same data: recruit sandbox serve --db "
-        f"{show(result.directory / 'sandbox.db')} (then recruit -c "
-        f"{show(result.directory / 'recruit.toml')} status)",
+        "To explore the same data, serve it again (the database keeps its token) and point",
+        "recruit at it with the demo's configuration, from another terminal:",
+        f"  recruit sandbox serve --db {show(result.directory / 'sandbox.db')} "
+        f"--port {result.port}",
+        f"  recruit -c {show(result.directory / 'recruit.toml')} status",
     ]
