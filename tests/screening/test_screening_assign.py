@@ -100,6 +100,9 @@ def test_record_restriction_and_dry_run(sb_settings: Settings, client: RedcapCli
     assert ids_of(client) == {}
     assign_pass(sb_settings, client, records=["4"])
     assert ids_of(client) == {"4": "3000"}
+    again = assign_pass(sb_settings, client, records=["4", "5", "77"])
+    assert [a.record_id for a in again.actions] == ["5"]
+    assert [n.split(":")[0] for n in again.notices] == ["record 4", "record 77"]
 
 
 def test_exhausted_range_names_the_group(make_settings: SettingsFactory, sb: Sandbox) -> None:

@@ -83,7 +83,7 @@ def test_dry_run_writes_nothing(
     cfg = str(write_config(tmp_path, cli_env.url))
     seed(cli_env, {"record_id": "1"}, {"record_id": "2", "qids_12": "2"})
     code, out, _ = recruit(capsys, "--config", cfg, "screen", "--dry-run")
-    assert code == 0 and "1 safety_review" in out  # (render.py eats its "[dry run]" prefix)
+    assert code == 0 and "[dry run] screen: 1 eligible, 1 safety_review" in out
     assert all(r["pipeline_processing_status"] == "" for r in state(cli_env).values())
     assert not (tmp_path / "outbox").exists() or not list((tmp_path / "outbox").rglob("*.eml"))
 
@@ -164,6 +164,17 @@ def test_doctor_ok_and_warns_without_unique_field(
     assert states["unique study ID"] == "warn"
     assert states["configured fields exist"] == "ok"
     assert states["pipeline fields exist"] == "ok"
+    assert states["safety alerts"] == "ok"
+
+
+def test_doctor_warns_when_safety_alerts_reach_nobody(
+    cli_env: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = str(write_config(tmp_path, cli_env.url, safety={"when": "[qids_12] >= 2"}))
+    code, out, _ = recruit(capsys, "--config", cfg, "doctor", "--json")
+    checks = {c["name"]: c for c in json.loads(out)["checks"]}
+    assert code == 0 and checks["safety alerts"]["state"] == "warn"
+    assert "notify" in checks["safety alerts"]["detail"]
 
 
 def test_doctor_finds_problems(

@@ -109,6 +109,10 @@ def test_record_restriction(sb_settings: Settings, client: RedcapClient) -> None
     assert [a.record_id for a in result.actions] == ["2", "4"]
     state = pipeline_state(client)
     assert [rid for rid, r in state.items() if r["pipeline_processing_status"]] == ["2", "4"]
+    assert result.notices == ()
+    again = screen_pass(sb_settings, client, records=["2", "99"], now=NOW)
+    assert again.actions == ()  # a done record and a typo: said, not silently skipped
+    assert [n.split(":")[0] for n in again.notices] == ["record 2", "record 99"]
 
 
 def test_dry_run_writes_nothing(sb_settings: Settings, client: RedcapClient) -> None:

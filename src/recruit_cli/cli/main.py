@@ -87,6 +87,12 @@ def run(argv: list[str] | None = None) -> int:
         code = exc.code
         if code is None:
             return ExitCode.OK
+        if code == ExitCode.USAGE and _misplaced_global(args):
+            print(
+                "recruit: global options (--config, -v, --log-file, --debug) go before the "
+                "command, e.g. recruit --config recruit.toml -v status",
+                file=sys.stderr,
+            )
         return code if isinstance(code, int) else ExitCode.UNEXPECTED
     except LockHeld as exc:
         print(f"recruit: {exc}", file=sys.stderr)
@@ -109,3 +115,20 @@ def run(argv: list[str] | None = None) -> int:
         )
         return ExitCode.UNEXPECTED
     return ExitCode.OK
+
+
+_GLOBAL_FLAGS = ("--config", "-c", "--verbose", "--log-file", "--debug")
+_GLOBAL_WITH_VALUE = ("--config", "-c", "--log-file")
+
+
+def _misplaced_global(args: list[str]) -> bool:
+    """Whether a global option follows the command (`recruit status --config x`)."""
+    i = 0
+    while i < len(args) and args[i].startswith("-"):  # skip the global options themselves
+        i += 2 if args[i] in _GLOBAL_WITH_VALUE else 1
+    after = args[i + 1 :]
+    return any(
+        a in _GLOBAL_FLAGS or a.split("=", 1)[0] in _GLOBAL_FLAGS or set(a[1:]) == {"v"}
+        for a in after
+        if a.startswith("-")
+    )

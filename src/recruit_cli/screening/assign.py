@@ -277,6 +277,14 @@ def assign_pass(
                 break
     if not settled:
         notices[f"assign did not settle in {MAX_ROUNDS} rounds; run it again"] = None
+    if not dry_run:  # the audit trail for --log-file (stdout is quiet under cron)
+        for action in actions.values():
+            log.info("assign: record %s %s %s", action.record_id, action.action, action.detail)
+    touched = {a.record_id for a in plan.assignments} | {r for r, _ in plan.reviews}
+    touched |= set(actions) | set(failed_msg) | {r for r, _ in plan.exhausted}
+    for rid in dict.fromkeys(records or ()):  # tell a typo or a done record, not silence
+        if rid not in touched:
+            notices[f"record {rid}: nothing to assign (no such record, or not eligible)"] = None
     result = _result(plan, actions, failed_msg, tuple(notices), dry_run=dry_run, settled=settled)
     return replace(result, extra={"rounds": rounds, "unique_field": unique})
 

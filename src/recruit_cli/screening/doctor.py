@@ -109,6 +109,17 @@ def check_ranges(settings: Settings) -> Check:
     return Check("group ID ranges", OK, f"{len(settings.groups)} disjoint ranges")
 
 
+def check_safety(settings: Settings) -> Check:
+    """Warn when a safety match would reach nobody but the log (or nothing can match)."""
+    if not settings.safety.when.strip():
+        return Check("safety alerts", WARN, "no [safety] when rule: nobody is held for review")
+    if not settings.safety.notify:
+        # The pass still holds such records in safety_review, but staff hear of it only
+        # through the log and exit code 5 (see outreach.safety).
+        return Check("safety alerts", WARN, "no [safety] notify addresses: alerts only in the log")
+    return Check("safety alerts", OK, f"{len(settings.safety.notify)} recipient(s)")
+
+
 def check_project(
     settings: Settings,
     rules: Mapping[str, Logic],
@@ -248,7 +259,7 @@ def _check_pipeline(settings: Settings, meta: Mapping[str, FieldMeta]) -> list[C
 def run_doctor(settings: Settings, client: RedcapClient) -> DoctorReport:
     """Run every check; REDCap failures become failed checks, not exceptions."""
     rules, parsed = parse_rules(settings)
-    checks = [parsed, check_ranges(settings)]
+    checks = [parsed, check_ranges(settings), check_safety(settings)]
     try:
         info = client.export_project_info()
     except ServiceUnavailable as exc:

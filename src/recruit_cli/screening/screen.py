@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -171,8 +171,20 @@ def screen_pass(
     )
     plan = plan_screen(settings, rules, base_rows(rows), now=now)
     if dry_run:
-        return _result(plan, written=None, failed={}, dry_run=True)
-    return apply_screen(settings, client, plan, now=now)
+        result = _result(plan, written=None, failed={}, dry_run=True)
+    else:
+        result = apply_screen(settings, client, plan, now=now)
+    return replace(result, notices=(*result.notices, *unmatched(records, plan.decisions)))
+
+
+def unmatched(records: Sequence[str] | None, decisions: Iterable[ScreenDecision]) -> list[str]:
+    """One notice per ``--record`` the pass left alone, so a typo or a done record is told."""
+    seen = {d.record_id for d in decisions}
+    return [
+        f"record {rid}: not screened (no such record, already screened, or not ready)"
+        for rid in dict.fromkeys(records or ())
+        if rid not in seen
+    ]
 
 
 def apply_screen(
@@ -197,6 +209,12 @@ def apply_screen(
         failed.update({rid: f"not written: {msg}" for rid, msg in out.failed.items()})
         crash_point("screen.after_batch")
     result = _result(plan, written=written, failed=failed, dry_run=False)
+    # Under cron stdout stays quiet on success, so --log-file (INFO) is the audit trail:
+    # record id and outcome only, never the reasons' wording or any answer.
+    for d in plan.decisions:
+        if d.record_id in written:
+            log.info("screen: record %s -> %s", d.record_id, d.outcome.status)
+    log.info("screen: %d written, %d failed", len(written), len(failed))
     if unavailable:
         result = PassResult(
             command=result.command,

@@ -2,7 +2,7 @@
 
 Printed as a REDCap data-dictionary CSV, or imported with ``--apply``. REDCap's metadata
 import REPLACES the whole dictionary, so ``--apply`` exports the current dictionary as raw
-rows, appends only the missing pipeline fields (form ``recruitment_pipeline``), imports the
+rows, adds only the missing pipeline fields (form ``recruitment_pipeline``), imports the
 whole list, and checks that every field it held is still there. Existing fields, including
 pipeline fields a lab already has, are never changed or dropped.
 """
@@ -90,6 +90,21 @@ def missing_rows(settings: Settings, existing: Sequence[Mapping[str, str]]) -> l
     return [r for r in pipeline_field_rows(settings) if r["field_name"] not in have]
 
 
+def with_missing(
+    existing: Sequence[dict[str, str]], missing: Sequence[dict[str, str]]
+) -> list[dict[str, str]]:
+    """The whole dictionary with the missing rows added where REDCap will accept them.
+
+    REDCap refuses a dictionary whose forms are not contiguous, so when the project already
+    has a ``recruitment_pipeline`` form (a lab that added some pipeline fields by hand) the
+    missing rows go right after its last field; otherwise they form a new last form.
+    """
+    last = max((i for i, r in enumerate(existing) if r.get("form_name") == FORM), default=None)
+    if last is None:
+        return [*existing, *missing]
+    return [*existing[: last + 1], *missing, *existing[last + 1 :]]
+
+
 def setup_fields(settings: Settings, client: RedcapClient, *, dry_run: bool = False) -> PassResult:
     """Add the missing pipeline fields to the project's data dictionary."""
     existing = client.export_metadata_rows()
@@ -98,7 +113,9 @@ def setup_fields(settings: Settings, client: RedcapClient, *, dry_run: bool = Fa
     if dry_run or not missing:
         notices = () if missing else ("every pipeline field exists already",)
         return PassResult("setup fields", dry_run=dry_run, actions=actions, notices=notices)
-    full = [{c: str(r.get(c, "") or "") for c in METADATA_COLUMNS} for r in existing] + missing
+    full = with_missing(
+        [{c: str(r.get(c, "") or "") for c in METADATA_COLUMNS} for r in existing], missing
+    )
     client.import_metadata(full)
     after = {r.get("field_name", "") for r in client.export_metadata_rows()}
     lost = [r["field_name"] for r in full if r["field_name"] not in after]
