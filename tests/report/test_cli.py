@@ -268,3 +268,21 @@ def test_cli_import_stays_light() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_email_respects_the_test_recipient(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A trial set-up sends everything to one address: the report too, whatever --email says.
+    text = project.read_text()
+    project.write_text(
+        text.replace('sender = "team@example.org"', 'sender = "team@example.org"\n'
+                     'test_recipient = "trial@example.edu"'),
+        encoding="utf-8",
+    )  # fmt: skip
+    code = recruit(project, "--since", SINCE, "--until", UNTIL, "--email", "pi@example.org")
+    assert code == 0, capsys.readouterr().err
+    (eml,) = (project.parent / "outbox").glob("*.eml")
+    msg = email.message_from_bytes(eml.read_bytes(), policy=default)
+    assert msg["To"] == "trial@example.edu"
+    assert "pi@example.org" not in eml.read_text(errors="replace")

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
-from report_support import NOW, make_settings, row, twenty, without_submitted_field
+from report_support import FIELDS, NOW, make_settings, row, twenty, without_submitted_field
 
 from recruit_cli.report.data import build_source
 from recruit_cli.report.metrics import compute
@@ -302,3 +302,20 @@ def test_longitudinal_rows_merge_and_repeating_rows_are_ignored() -> None:
     assert flow(data)[("submitted", "")] == (1, 1)
     assert flow(data)[("eligible", "")] == (1, 1)
     assert flow(data)[("other_status", "")] == (0, 0)
+
+
+def test_acknowledged_safety_reviews_cannot_be_read_off_the_queue() -> None:
+    # Six in safety review, one acknowledged: "size - not acknowledged" would publish a 1.
+    rows = [
+        row(n, status="safety_review", sub="2026-11-17T08:00:00Z", scr="2026-11-17T08:10:00Z")
+        for n in range(1, 7)
+    ]
+    rows[0][FIELDS.safety_ack] = "1"
+    shown = {q.queue: q for q in report(rows).queues}["safety_review"]
+    assert (shown.size, shown.unacknowledged) == (6, 5)
+    hidden = {q.queue: q for q in report(rows, suppress_below=3).queues}["safety_review"]
+    assert hidden.size == 6 and hidden.unacknowledged is None
+    # With nobody acknowledged there is nothing to protect.
+    rows[0][FIELDS.safety_ack] = ""
+    clear = {q.queue: q for q in report(rows, suppress_below=3).queues}["safety_review"]
+    assert (clear.size, clear.unacknowledged) == (6, 6)

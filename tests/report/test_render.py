@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 
 import pytest
 from report_support import (
+    FIELDS,
     NOW,
     PLANTED_EMAIL,
     PLANTED_ID_PREFIX,
@@ -172,6 +173,29 @@ def test_no_planted_identifier_in_any_format(fmt: str) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["html", "json", "csv"])
+def test_text_typed_into_the_reasons_field_never_reaches_the_report(fmt: str) -> None:
+    # Staff or older scripts can type anything into the reasons (notes) field: after a code
+    # the configuration knows, and after one it does not. Only configured text is shown.
+    rows = twenty()
+    typed = f"called {PLANTED_NAME} at 555-0199, mother says depressed"
+    rows[4][FIELDS.reasons] = f"age: {typed}"
+    rows[5][FIELDS.reasons] = f"legacy_note: {typed}\ntravel: {typed}"
+    settings = make_settings()
+    period = resolve_period(settings.study.timezone, week="2026-W47")
+    data = compute(build_source(settings, rows, None), settings, period, NOW)
+    text = render(data, fmt).decode()
+    for planted in (PLANTED_NAME, "555-0199", "mother says"):
+        assert planted not in text, planted
+    reasons = {r.code: (r.text, r.period) for r in data.exclusions}
+    assert reasons["age"] == ("Must be 18 to 65 years old", 1)
+    assert reasons["travel"] == ("Must be able to travel to the lab", 1)
+    assert reasons["legacy_note"] == (
+        "not a configured criterion (the text recorded in REDCap is not shown)",
+        1,
+    )
+
+
+@pytest.mark.parametrize("fmt", ["html", "json", "csv"])
 def test_same_data_same_now_same_bytes(fmt: str) -> None:
     assert render(build(), fmt) == render(build(), fmt)
 
@@ -202,3 +226,32 @@ def test_charts_are_reproducible_pngs() -> None:
     assert first.startswith(b"\x89PNG") and first == trend_png(data.trend)
     assert b"Software" not in first and b"matplotlib" not in first
     assert enrollment_png(data.enrollment) == enrollment_png(data.enrollment)
+
+
+def test_trend_chart_draws_submissions_beside_screening() -> None:
+    # A project whose submissions were screened in a batch (like the demo's) still shows
+    # when people came in: the submitted bars are drawn, not only listed in the table.
+    from dataclasses import replace
+
+    from recruit_cli.report.charts import trend_png
+    from recruit_cli.report.model import TrendSeries
+
+    trend = build().trend
+    submitted = next(s for s in trend.series if s.metric == "submitted")
+    moved = replace(submitted, values=(9,) * len(trend.weeks))
+    other = replace(trend, series=tuple(moved if s is submitted else s for s in trend.series))
+    assert isinstance(moved, TrendSeries)
+    assert trend_png(trend) != trend_png(other)
+
+
+@pytest.mark.parametrize("fmt", ["html", "json", "csv"])
+def test_empty_project_renders_in_every_format(fmt: str) -> None:
+    settings = make_settings(suppress_below=3)
+    period = resolve_period(settings.study.timezone, week="2026-W47")
+    data = compute(build_source(settings, [], None), settings, period, NOW)
+    text = render(data, fmt).decode()
+    if fmt == "html":
+        assert len(parse(text).images) == 2
+        assert "No exclusion criteria configured" not in text  # criteria are, with zeros
+    assert data.flow_line("screened") is not None
+    assert data.flow_line("screened").cumulative == 0  # type: ignore[union-attr]

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from recruit_cli.errors import RedcapError
 from recruit_cli.logs import get_logger
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ TIME_COLUMNS = (
     "safety_alerted_at",
     "booked_at",
 )
+LOG_REFUSED = "log_export_refused"  # quality key: no submission times from the log
 _REPEAT = "redcap_repeat_instrument"
 _OFFSET = r"(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
 # "Create record 12", "Create record (import) 20", "Create record (API)7",
@@ -83,7 +85,22 @@ def fetch(settings: Settings, client: RedcapClient) -> SourceData:
     rows = client.export_records(fields=list(dict.fromkeys(wanted)))
     log_rows: list[dict[str, str]] | None = None
     if not f.submitted_at or (rows and f.submitted_at not in rows[0]):
-        log_rows = client.export_logging(log_type="record_add")
+        try:
+            log_rows = client.export_logging(log_type="record_add")
+        except RedcapError as exc:
+            # Many projects do not give the API user the Logging right. Everything but the
+            # submission times can still be reported, so the weekly report is still made,
+            # and says plainly why submissions are missing (REDCap's own text is logged).
+            log.warning("report: REDCap refused the log export, no submission times: %s", exc)
+            source = build_source(settings, rows, None)
+            return replace(
+                source,
+                quality=(
+                    (LOG_REFUSED, len(source.frame)),
+                    *(q for q in source.quality if q[0] != "no_submission_time"),
+                ),
+                submitted_source="REDCap log, which REDCap refused to export",
+            )
     return build_source(settings, rows, log_rows)
 
 

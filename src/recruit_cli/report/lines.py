@@ -41,10 +41,12 @@ LABELS = {
     "booked": "Booked",
 }
 QUALITY_TEXT = {
-    "no_submission_time": "records without a submission time",
-    "invited_before_submitted": "records invited before their submission time (left out of "
+    "no_submission_time": "record(s) without a submission time",
+    "invited_before_submitted": "record(s) invited before their submission time (left out of "
     "time to invitation)",
-    "unparsable_log_timestamp": "REDCap log entries with an unreadable time",
+    "unparsable_log_timestamp": "REDCap log row(s) with an unreadable time",
+    "log_export_refused": "record(s) without a submission time: REDCap refused the log export "
+    "(give the API user the Logging right, or set fields.submitted_at)",
 }
 
 
@@ -156,7 +158,7 @@ def quality_text(problem: str) -> str:
     if problem in QUALITY_TEXT:
         return QUALITY_TEXT[problem]
     if problem.startswith("unparsable_"):
-        return f"records with an unreadable {problem.removeprefix('unparsable_')} time"
+        return f"record(s) with an unreadable {problem.removeprefix('unparsable_')} time"
     if problem.startswith("submitted_field_missing:"):
         name = problem.partition(":")[2]
         return f"field {name} is not in the export; submission times come from the REDCap log"

@@ -36,8 +36,15 @@ ELIGIBLE = (Status.ELIGIBLE.value, Status.ELIGIBLE_ID_ASSIGNED.value, Status.ELI
 OUTCOMES = ("excluded", "manual_review", "safety_review", "eligible", "other_status")
 UNKNOWN_GROUP = "(none)"  # ID assigned but the group field is blank or names no group
 WINDOWS = ("period", "cumulative")
-_CODE = r"^([a-z][a-z0-9_]*)\s*:\s*(.*)$"
-_MAX_TEXT = 120
+# A reason line is ``<code>: <text>``; only the code is read (see _reason_codes).
+# Cells that are counted (so that suppression protects them) but never published: each is
+# the difference of two published ones.
+ACKNOWLEDGED: Key = ("queues", "safety_review_acknowledged", "", "now")
+UNPUBLISHED = frozenset({ACKNOWLEDGED})
+_CODE = r"^([a-z][a-z0-9_]*)\s*:"
+UNSPECIFIED = "unspecified"
+UNSPECIFIED_TEXT = "no reason recorded in the `code: text` form"
+UNCONFIGURED_TEXT = "not a configured criterion (the text recorded in REDCap is not shown)"
 
 
 def compute(source: SourceData, settings: Settings, period: Period, now: datetime) -> ReportData:
@@ -99,6 +106,12 @@ def compute(source: SourceData, settings: Settings, period: Period, now: datetim
     weeks = _trend(frame, period, groups, bucket, assigned, cells, equations)
     timing = _timing(frame, windows, cells)
     queues = _queues(frame, now, cells)
+    equations.append(
+        (
+            ("queues", "safety_review_size", "", "now"),
+            [("queues", "safety_review_unacknowledged", "", "now"), ACKNOWLEDGED],
+        )
+    )
     quality_counts = dict(source.quality)
     quality_counts.update(timing[1])
     for problem, count in sorted(quality_counts.items()):
@@ -113,7 +126,7 @@ def compute(source: SourceData, settings: Settings, period: Period, now: datetim
         timezone=period.timezone,
         generated_at=now.isoformat(timespec="seconds"),
         suppress_below=settings.report.suppress_below,
-        suppressed_cells=sum(1 for v in shown.values() if v is None),
+        suppressed_cells=sum(1 for k, v in shown.items() if v is None and k not in UNPUBLISHED),
         submitted_source=source.submitted_source,
         has_booked=source.has_booked,
         flow=lines.flow_lines(shown, groups, source.has_booked),
@@ -191,35 +204,29 @@ def _reasons(frame: pd.DataFrame, excluded: pd.Series, end: pd.Timestamp) -> pd.
         excluded & _within(frame["screened_at"], None, end), ["reasons", "screened_at"]
     ]
     lines = rows["reasons"].str.split("\n").explode().fillna("").str.strip()
-    parsed = lines.str.extract(_CODE)
-    codes = parsed[0].where(lines != "", "").fillna("unspecified")
-    texts = parsed[1].fillna("")
-    table = pd.DataFrame({"row": lines.index, "code": codes.to_numpy(), "text": texts.to_numpy()})
+    codes = lines.str.extract(_CODE, expand=False).where(lines != "", "").fillna(UNSPECIFIED)
+    table = pd.DataFrame({"row": lines.index, "code": codes.to_numpy()})
     has_code = (table["code"] != "").groupby(table["row"]).transform("any")
     # A blank line is dropped, but a record with no reason at all still counts as unspecified.
-    table.loc[~has_code.astype(bool), "code"] = "unspecified"
+    table.loc[~has_code.astype(bool), "code"] = UNSPECIFIED
     table = table[table["code"] != ""].drop_duplicates(["row", "code"])
     table["screened_at"] = rows["screened_at"].reindex(table["row"]).to_numpy()
     return table
 
 
 def _reason_codes(settings: Settings, reasons: pd.DataFrame) -> list[tuple[str, str]]:
-    """(code, readable text): configured criteria first, in order, then others seen, sorted."""
+    """(code, readable text): configured criteria first, in order, then others seen, sorted.
+
+    The readable text always comes from recruit, never from REDCap: the reasons field is a
+    notes field that staff (or older scripts) can type into, so the text after a code the
+    configuration does not know may name or describe a person. Only the code is kept (an
+    identifier, ``[a-z][a-z0-9_]*``: older scripts' codes stay countable) with a fixed text.
+    """
     known = {c.name: c.reason for c in settings.screening.criteria}
     codes = list(known.items())
-    seen = reasons[~reasons["code"].isin(list(known))]
-    if len(seen):
-        texts = (
-            seen.groupby(["code", "text"])
-            .size()
-            .reset_index(name="n")
-            .sort_values(["code", "n", "text"], ascending=[True, False, True])
-            .drop_duplicates("code")
-        )
-        for code, text in zip(texts["code"], texts["text"], strict=True):
-            if code == "unspecified":
-                text = "no reason recorded in the `code: text` form"
-            codes.append((str(code), str(text)[:_MAX_TEXT]))
+    seen = sorted(set(reasons.loc[~reasons["code"].isin(list(known)), "code"].astype(str)))
+    for code in seen:
+        codes.append((code, UNSPECIFIED_TEXT if code == UNSPECIFIED else UNCONFIGURED_TEXT))
     return codes
 
 
@@ -318,4 +325,7 @@ def _queues(frame: pd.DataFrame, now: datetime, cells: dict[Key, int]) -> dict[s
     cells[("queues", "safety_review_unacknowledged", "", "now")] = int(
         (safety & ~frame["safety_ack"]).sum()
     )
+    # Not shown, but "size - not acknowledged" gives it away: counted so suppression can
+    # protect it (see UNPUBLISHED and the equation in compute).
+    cells[ACKNOWLEDGED] = int((safety & frame["safety_ack"]).sum())
     return ages

@@ -31,7 +31,8 @@ DEFINITIONS: dict[str, str] = {
     "notified": "Records whose ineligibility-notification timestamp is in the window.",
     "booked": "Records whose booking date is in the window.",
     "exclusion_reason": "Excluded records (as above) giving this criterion; a record excluded "
-    "for several criteria counts once under each.",
+    "for several criteria counts once under each. The reason text is the configuration's: text "
+    "typed in REDCap's reasons field is never shown.",
     "time_to_invite": "Hours from submission to invitation, for records invited in the window "
     "(median and 90th percentile, linear interpolation).",
     "queue": "Records whose status is manual review / safety review when the report was "
