@@ -79,6 +79,27 @@ def test_not_ready_records_are_left_alone(sb_settings: Settings, client: RedcapC
     assert state["3"]["pipeline_screened_timestamp"] == ""
 
 
+def test_a_not_ready_submission_is_still_checked_for_safety(
+    sb_settings: Settings, client: RedcapClient
+) -> None:
+    # No consent to take part, but thoughts of suicide endorsed: staff must still follow up.
+    put(
+        client,
+        {"record_id": "1", "agree_participate": "0", "qids_12": "3"},
+        {"record_id": "2", "agree_participate": "0", "qids_12": "0"},
+    )
+    client.import_records([{"record_id": "3", "qids_12": "2"}])  # consent blank
+    result = screen_pass(sb_settings, client, now=NOW)
+    assert sorted(a.record_id for a in result.actions) == ["1", "3"]
+    assert result.extra["safety_flagged"] == ["1", "3"]
+    state = pipeline_state(client)
+    for rid in ("1", "3"):
+        assert state[rid]["pipeline_processing_status"] == "safety_review"
+    # Not ready and no safety concern: untouched, as before.
+    assert state["2"]["pipeline_processing_status"] == ""
+    assert screen_pass(sb_settings, client, now=NOW).actions == ()
+
+
 def test_only_pending_records_are_screened(sb_settings: Settings, client: RedcapClient) -> None:
     put(
         client,

@@ -157,16 +157,32 @@ def email_problem(value: str, field: str) -> Reason | None:
     return None
 
 
+def safety_flag(
+    rules: ScreeningRules, record: Mapping[str, str], today: date | None = None
+) -> Outcome | None:
+    """The safety-review outcome when the safety rule definitely matches, else None.
+
+    This is also asked of submissions that are not ready to screen (no consent yet, a
+    half-finished survey): a person who endorsed thoughts of suicide is followed up by staff
+    whatever else their form says.
+    """
+    if rules.safety is None:
+        return None
+    truth, _ = _truth(rules.safety, record, today)
+    if truth != "true":
+        return None
+    return Outcome(Status.SAFETY_REVIEW, (Reason(rules.safety_name, "matched the safety rule"),))
+
+
 def classify(
     rules: ScreeningRules, record: Mapping[str, str], today: date | None = None
 ) -> Outcome:
     """Classify one record. Never raises on participant data."""
     if rules.safety is not None:
+        flagged = safety_flag(rules, record, today)
+        if flagged is not None:
+            return flagged
         truth, why = _truth(rules.safety, record, today)
-        if truth == "true":
-            return Outcome(
-                Status.SAFETY_REVIEW, (Reason(rules.safety_name, "matched the safety rule"),)
-            )
         if truth == "unknown":
             return Outcome(
                 Status.MANUAL_REVIEW,

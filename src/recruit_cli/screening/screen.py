@@ -1,8 +1,10 @@
 """`recruit screen`: classify every pending, ready submission and write the outcome back.
 
 One export (only the fields the rules read, narrowed with ``filterLogic`` to pending records
-that are ready, plus acknowledged safety records), local evaluation, and batched imports of
-the pipeline's own fields (status, reasons, group, screened-at). Staff data is never written.
+that are ready or match the safety rule, plus acknowledged safety records: a submission that
+is not ready to screen is still checked for safety, and only for safety), local evaluation,
+and batched imports of the pipeline's own fields (status, reasons, group, screened-at).
+Staff data is never written.
 
 Writes use REDCap's ``overwrite`` behaviour so that a reason list can be cleared; since only
 the four pipeline fields are sent, nothing else in the record can be blanked.
@@ -39,6 +41,7 @@ from recruit_cli.screening.classify import (
     classify,
     compile_rules,
     is_ready,
+    safety_flag,
 )
 from recruit_cli.settings import FieldMap, Settings, Status
 from recruit_cli.testing.crash import crash_point
@@ -92,10 +95,15 @@ def export_fields(settings: Settings, rules: ScreeningRules) -> list[str]:
 
 
 def filter_logic(settings: Settings) -> str:
-    """Pending-and-ready records, plus safety records whose alert staff acknowledged."""
+    """Pending records that are ready or match the safety rule, plus safety records whose
+    alert staff acknowledged."""
     f = settings.fields
     pending = f"[{f.status}] = '' or [{f.status}] = '{Status.PENDING}'"
     ready = settings.screening.ready.strip()
+    safety = settings.safety.when.strip()
+    if ready and safety:
+        # Not-ready submissions are still checked for safety (see classify.safety_flag).
+        ready = f"({ready}) or ({safety})"
     todo = f"({ready}) and ({pending})" if ready else pending
     acked = f"[{f.status}] = '{Status.SAFETY_REVIEW}' and [{f.safety_ack}] = '1'"
     return f"({todo}) or ({acked})"
@@ -130,7 +138,11 @@ def plan_screen(
         if status not in BLANK_STATUSES:
             continue  # already screened: never re-decided
         if not is_ready(rules, row):
-            not_ready.append(record_id)
+            flagged = safety_flag(rules, row, today=now.date())
+            if flagged is not None:
+                decisions.append(ScreenDecision(record_id, flagged))
+            else:
+                not_ready.append(record_id)
             continue
         decisions.append(ScreenDecision(record_id, classify(rules, row, today=now.date())))
     return ScreenPlan(tuple(decisions), tuple(not_ready))
