@@ -157,6 +157,20 @@ def test_crlf_reaching_the_subject_is_refused(tmp_path: Path, value: str) -> Non
         invite(settings, study_id=value)
 
 
+def test_a_line_break_in_the_configuration_is_a_config_error_not_each_records(
+    tmp_path: Path,
+) -> None:
+    # A study subject using {{ study_name }}: the fault is the configuration's, so it must
+    # stop the pass (exit 3) rather than send every participant to review one by one.
+    (tmp_path / "invite.subject.j2").write_text("{{ study_name }}: your ID")
+    settings = make_settings(tmp_path, templates_dir=tmp_path)
+    broken = dataclasses.replace(settings, study=dataclasses.replace(settings.study, name="A\nB"))
+    with pytest.raises(ConfigError, match=r"study\.name"):
+        invite(broken)
+    with pytest.raises(ConfigError, match=r"email\.booking_url"):
+        invite(make_settings(tmp_path, booking_url="https://b.example.org/\r\nX: y"))
+
+
 def test_a_subject_template_spanning_lines_is_a_template_error(tmp_path: Path) -> None:
     (tmp_path / "invite.subject.j2").write_text("Your ID\n{{ study_id }}\n")
     settings = make_settings(tmp_path, templates_dir=tmp_path)

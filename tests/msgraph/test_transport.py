@@ -107,11 +107,41 @@ def test_was_sent_in_shared_mode_also_checks_the_shared_mailbox(
     assert graph.was_sent("17:invite:1") is True
 
 
-def test_was_sent_is_none_when_graph_cannot_answer(fake: FakeGraph, signed_in: SignedIn) -> None:
+def test_was_sent_stops_rather_than_guess_when_graph_is_unavailable(
+    fake: FakeGraph, signed_in: SignedIn
+) -> None:
+    # An outage is not "can't tell": the pass stops (exit 4) and asks again next time,
+    # instead of sending claimed records to review.
     graph = transport(signed_in(), max_attempts=2)
     graph.send(message())
     fake.set_faults("sent_items:503@1")
+    with pytest.raises(MailUnavailable):
+        graph.was_sent("17:invite:1")
+    fake.set_faults(None)
+    fake.revoke_access_tokens()
+    with pytest.raises(AuthError):
+        graph.was_sent("17:invite:1")
+
+
+def test_was_sent_is_none_without_read_access(fake: FakeGraph, signed_in: SignedIn) -> None:
+    graph = transport(signed_in("app"))
+    graph.send(message())
+    fake.denied_mailboxes.add(LAB)  # the RBAC scope no longer covers the mailbox: 403
     assert graph.was_sent("17:invite:1") is None
+
+
+def test_shared_mode_is_unsure_when_one_sent_items_folder_cannot_be_read(
+    fake: FakeGraph, signed_in: SignedIn
+) -> None:
+    # The copy is only in the shared mailbox, which can't be read: the user's own Sent
+    # Items saying "not here" must not become "not sent" (that would send it twice).
+    graph = transport(signed_in("shared"))
+    fake.copy_sent_as = True
+    graph.send(message())
+    fake.sent_items.pop("lab.staff@example.org")
+    fake.denied_mailboxes.add(LAB)
+    assert graph.was_sent("17:invite:1") is None
+    assert graph.was_sent("18:invite:1") is None
 
 
 def test_429_retry_after_is_honoured_then_sent_once(fake: FakeGraph, signed_in: SignedIn) -> None:

@@ -141,3 +141,40 @@ def test_sign_in_needed_stops_the_pass_with_exit_6(
     assert result.exit_code == ExitCode.AUTH
     assert any("recruit auth login" in n for n in result.notices)
     assert fake.sent == [] and records(client, "1")["1"][CLAIM] == ""
+
+
+def test_a_claim_graph_cannot_check_waits_then_goes_to_review_never_resent(
+    settings: Settings, client: RedcapClient, fake: FakeGraph
+) -> None:
+    # No read access to Sent Items (here: the RBAC scope lost the mailbox). While the claim
+    # is young the record waits; past the grace period it goes to review as the docs say,
+    # instead of waiting unseen for ever or being sent a second time.
+    client.import_records(
+        [person("1", S.ELIGIBLE_ID_ASSIGNED, **{CLAIM: claimed("1:invite:1", NOW)})]
+    )
+    fake.denied_mailboxes.add(LAB_MAILBOX)
+    early = run(settings, client, now=NOW + timedelta(minutes=2))
+    assert early.counts == {"waiting": 1}
+    late = run(settings, client, now=NOW + timedelta(minutes=11))
+    assert late.counts == {"review": 1}
+    row = records(client, "1")["1"]
+    assert row[STATUS] == S.MANUAL_REVIEW and row[REASONS].startswith("delivery_uncertain:")
+    assert row[CLAIM] == claimed("1:invite:1", NOW)  # kept as evidence
+    assert fake.sent == []
+
+
+def test_graph_unavailable_while_reconciling_stops_the_pass_and_keeps_the_claim(
+    settings: Settings, client: RedcapClient, fake: FakeGraph
+) -> None:
+    client.import_records(
+        [
+            person("1", S.ELIGIBLE_ID_ASSIGNED, **{CLAIM: claimed("1:invite:1", NOW)}),
+            person("2", S.ELIGIBLE_ID_ASSIGNED),
+        ]
+    )
+    fake.set_faults("sent_items:503@1,retry_after=0")
+    result = run(settings, client, now=NOW + timedelta(minutes=30))
+    assert result.exit_code == ExitCode.UNAVAILABLE
+    assert fake.sent == []
+    assert records(client, "1")["1"][CLAIM] == claimed("1:invite:1", NOW)
+    assert records(client, "1")["1"][STATUS] == S.ELIGIBLE_ID_ASSIGNED

@@ -16,8 +16,9 @@ from recruit_cli.exit_codes import ExitCode
 from recruit_cli.mail.message import OutgoingMessage, SendReceipt
 from recruit_cli.mail.transports.outbox import OutboxTransport, eml_name
 from recruit_cli.outreach.claims import claimed, sent
-from recruit_cli.outreach.invite import build_invite, invite_pass
+from recruit_cli.outreach.invite import build_invite, invite_pass, invite_spec
 from recruit_cli.outreach.notify import notify_pass
+from recruit_cli.outreach.plan import Verdict, decide
 from recruit_cli.outreach.safety import alert_pass
 from recruit_cli.redcap.client import RedcapClient
 from recruit_cli.settings import Settings, Status
@@ -210,6 +211,24 @@ def test_record_option_refuses_the_invited_and_resend_is_logged_and_exactly_once
     # The regular pass leaves it alone afterwards; nobody else was touched.
     assert invite_pass(settings, client, box(settings), now=later).actions == ()
     assert records(client, "2")["2"][STATUS] == S.SAFETY_REVIEW
+
+
+def test_resend_to_someone_who_asked_not_to_be_contacted_is_refused_and_keeps_the_status(
+    settings: Settings, client: RedcapClient
+) -> None:
+    client.import_records([person("1", S.ELIGIBLE_ID_ASSIGNED)])
+    invite_pass(settings, client, box(settings), now=NOW)
+    client.import_records([{"record_id": "1", "do_not_contact": "1"}])
+    before = records(client, "1")["1"]
+    with pytest.raises(UsageError, match="record 1 cannot be sent again: do_not_contact"):
+        invite_pass(settings, client, box(settings), records=["1"], resend=True, now=NOW)
+    # Even if the flag is set between the check and the send, the engine writes nothing:
+    # the person really was invited, and "eligible_invited" must not become "review".
+    spec = invite_spec(settings)
+    again = decide(settings, spec, before, key="1:invite:1:resend-x", resend=True)
+    assert again.verdict is Verdict.SKIP and "do_not_contact" in again.detail
+    assert records(client, "1")["1"] == before
+    assert sorted(outbox(settings)) == ["1:invite:1"]
 
 
 def test_dry_run_plans_but_writes_and_sends_nothing(

@@ -135,6 +135,14 @@ def compose(
                 _who(record_id) + f"the message {what} is empty or holds a control character"
             )
 
+    # Values from the configuration are checked here, so a line break in one is reported as
+    # the configuration mistake it is, not blamed on (and filed to review for) each record.
+    for setting, value in (
+        ("study.name", settings.study.name),
+        ("email.booking_url", email.booking_url),
+    ):
+        if has_control(value):
+            raise ConfigError("holds a line break or control character", key=setting)
     full_context: dict[str, Any] = {"study_name": settings.study.name, "contact_email": sender}
     if email.booking_url:  # left undefined when unset, so a template using it says so
         full_context["booking_url"] = email.booking_url

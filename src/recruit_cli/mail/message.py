@@ -58,7 +58,11 @@ class Transport(Protocol):
     def send(self, message: OutgoingMessage) -> SendReceipt: ...
 
     def was_sent(self, key: str) -> bool | None:
-        """True/False when the transport can tell whether ``key`` went out; None if it can't."""
+        """True/False when the transport can tell whether ``key`` went out; None if it can't.
+
+        May raise ``errors.ServiceUnavailable`` or ``errors.AuthError`` when the service
+        can't be asked right now (Graph): the pass stops rather than guess.
+        """
         ...
 
     def close(self) -> None: ...

@@ -315,7 +315,13 @@ class GraphTransport:
         False can also mean "not there yet" (Sent Items lags a little): callers apply a grace
         period. In shared mode Exchange files a send-as copy in the signed-in user's Sent
         Items by default (and in the shared mailbox's only with MessageCopyForSentAsEnabled),
-        so both are checked.
+        so both are checked, and False needs *both* to say "not there": a "no" from one
+        folder while the other could not be read (say, no read access to the shared mailbox)
+        is "can't tell", never "not sent" (that would send a second e-mail).
+
+        Raises:
+            AuthError: sign-in is needed (the pass stops with exit 6, as a send would).
+            MailUnavailable: Graph stayed unreachable or throttled, or dropped the query.
         """
         paths = {"delegated": ["/me"], "app": [self._user_path()]}.get(
             self.mode, ["/me", self._user_path()]
@@ -329,26 +335,33 @@ class GraphTransport:
             "$select": "id",
             "$top": "1",
         }
-        answers: list[bool] = []
+        unknown = False
         for path in paths:
             url = f"{self.endpoint}{path}/mailFolders/SentItems/messages"
             try:
                 response = self._request("GET", url, params=params)
-            except (MailUnavailable, DeliveryUncertain, AuthError) as exc:
-                log.warning("was_sent: Sent Items query failed: %s", exc)
-                continue
+            except DeliveryUncertain as exc:  # a read that got no answer changed nothing
+                raise MailUnavailable(
+                    "Microsoft Graph: the Sent Items query got no answer"
+                ) from exc
+            if response.status_code == 401:
+                raise AuthError(
+                    "Microsoft Graph refused the access token (HTTP 401): run `recruit auth login`"
+                )
             if response.status_code != 200:
+                # 403/404: no read access to that folder (a set-up problem): can't tell.
                 code, _ = _graph_error(response)
                 log.warning("was_sent: Sent Items query: HTTP %s %s", response.status_code, code)
+                unknown = True
                 continue
             try:
                 found = bool(response.json().get("value"))
             except (ValueError, AttributeError):
+                unknown = True
                 continue
             if found:
                 return True
-            answers.append(False)
-        return False if answers else None
+        return None if unknown else False
 
     def close(self) -> None:
         self.session.close()

@@ -36,10 +36,13 @@ What a crash or failure leaves, and what the next pass does:
   - False: outbox: send again under the same key; Graph: send again only once the claim
     is older than ``[email.graph] sent_items_grace`` (600 s: Sent Items lags), else wait
     for a later pass;
-  - None (SMTP; or Graph could not be asked, which waits): participant mail goes to
-    ``manual_review_required`` with ``delivery_uncertain: ...`` unless
-    ``[email] resend_uncertain = true``; a staff safety alert is sent again (a second
-    alert is harmless, a lost one is not).
+  - None (SMTP; or Graph without read access to Sent Items, which waits out the grace
+    period first): participant mail goes to ``manual_review_required`` with
+    ``delivery_uncertain: ...`` unless ``[email] resend_uncertain = true``; a staff safety
+    alert is sent again (a second alert is harmless, a lost one is not). In shared mode
+    Graph answers False only when both Sent Items folders could be read;
+  - Graph unreachable or sign-in needed while asking: the pass stops (exit 4 / 6) and the
+    claim stays for the next pass.
 - ``sent`` but the status not updated (staff reset it, or an old mark was lost): mark only.
 
 A ``claimed`` claim for another kind of message (e.g. an ineligibility notice on a record

@@ -81,7 +81,20 @@ def decide(
         key: the key a new message for this record would carry.
         resend: the operator asked to send this record again (``--record ID --resend``).
     """
-    return replace(_decide(settings, spec, row, key=key, resend=resend), row=row)
+    decision = _decide(settings, spec, row, key=key, resend=resend)
+    if decision.verdict is Verdict.REVIEW and resend and is_done(settings, spec, row):
+        # A record already done that can't be sent again (do-not-contact set since, a bad
+        # address...) keeps its status: moving an invited person to review would undo the
+        # "invited" that really happened. Nothing is written; the operator sees why.
+        decision = replace(decision, verdict=Verdict.SKIP, detail=f"not sent: {decision.detail}")
+    return replace(decision, row=row)
+
+
+def is_done(settings: Settings, spec: Spec, row: Row) -> bool:
+    """Whether the pass already did this record (its status, or for alerts the timestamp)."""
+    if spec.status_to:
+        return row.get(settings.fields.status, "").strip() == spec.status_to
+    return bool(row.get(spec.stamp_field))
 
 
 def _decide(
@@ -95,7 +108,7 @@ def _decide(
     f = settings.fields
     rid = row.get(f.record_id, "")
     status = row.get(f.status, "").strip()
-    done = status == spec.status_to if spec.status_to else bool(row.get(spec.stamp_field))
+    done = is_done(settings, spec, row)
     if status != spec.status_from and not (resend and done):
         return Decision(rid, Verdict.SKIP, detail=f"status is {status or 'blank'}")
     try:
@@ -202,6 +215,11 @@ def check_requested(
                 f"record {rid} is {status}: only {spec.status_from} records can be "
                 f"{spec.done_action}"
             )
+        if resend and status == spec.status_to:
+            again = decide(settings, spec, row, key="-", resend=True)
+            if again.verdict is not Verdict.SEND:
+                why = again.detail.removeprefix("not sent: ") or str(again.verdict)
+                raise UsageError(f"record {rid} cannot be sent again: {why}")
 
 
 def planned_action(spec: Spec, d: Decision) -> RecordAction:

@@ -154,10 +154,6 @@ class Outreach:
             self._mark(d, claimed_at)
             self._act(d.record_id, "reconciled", "the earlier message went out; marked")
             return None
-        verifiable = self.transport.name in VERIFIABLE
-        if sent is None and verifiable:
-            self._act(d.record_id, "waiting", "the transport could not answer; next pass")
-            return None
         # Graph files a sent message in Sent Items with a delay: a claim younger than the
         # grace period ([email.graph] sent_items_grace) whose key is not there yet waits.
         grace = timedelta(seconds=self.settings.email.graph.sent_items_grace)
@@ -165,6 +161,13 @@ class Outreach:
         if sent is False and self.transport.name == "graph" and young:
             self._act(d.record_id, "waiting", "claim is recent and not yet in Sent Items")
             return None
+        if sent is None and self.transport.name in VERIFIABLE and young:
+            self._act(d.record_id, "waiting", "the transport could not answer; next pass")
+            return None
+        # Past the grace period, "can't tell" (Graph without read access to Sent Items: a
+        # set-up problem that won't pass) is treated as SMTP's is, below: participant mail
+        # to review, not a record left waiting unseen for ever. Outages and sign-in
+        # problems never get here: was_sent raised and the pass stopped.
         if sent is None and self.spec.participant and not self.settings.email.resend_uncertain:
             reason = (
                 f"delivery_uncertain: the {self.transport.name} transport cannot tell whether "

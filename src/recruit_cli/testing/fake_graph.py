@@ -335,7 +335,15 @@ class FakeGraph:
     def find_sent(self, mailbox: str, prop_id: str, value: str) -> list[str]:
         with self.lock:
             items = list(self.sent_items.get(mailbox.lower(), []))
-        return [e["id"] for e in items if e["properties"].get(prop_id) == value]
+        # As Graph documents it: the property's Name is matched case-sensitively (here the
+        # whole id is), its string value case-insensitively.
+        wanted = value.casefold()
+        return [
+            e["id"]
+            for e in items
+            if str(e["properties"].get(prop_id, "")).casefold() == wanted
+            and prop_id in e["properties"]
+        ]
 
 
 def _b64(data: bytes) -> str:
