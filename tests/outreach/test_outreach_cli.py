@@ -45,16 +45,33 @@ def test_invite_json_then_record_refusal(
     assert run(["-c", str(config), "invite", "--to", "not an address"]) == 2
 
 
-def test_to_redirects_every_message(config: Path, settings: Settings, client: RedcapClient) -> None:
+def test_to_sends_a_test_copy_and_changes_nothing(
+    config: Path, settings: Settings, client: RedcapClient
+) -> None:
     client.import_records(
         [person("1", S.ELIGIBLE_ID_ASSIGNED), person("2", S.ELIGIBLE_ID_ASSIGNED)]
     )
+    before = records(client)
     assert run(["-c", str(config), "invite", "--record", "2", "--to", "me@lab.example.org"]) == 0
     [(key, message)] = outbox(settings).items()
-    assert key == "2:invite:1" and message["To"] == "me@lab.example.org"
+    assert key.startswith("2:invite:1:test-") and message["To"] == "me@lab.example.org"
     assert "person2@example.org" not in message.as_string()
     assert "3002" in body(message)
-    assert records(client, "1")["1"][CLAIM] == ""  # only the record asked for
+    # REDCap is untouched: record 2 still gets its real invitation from the next pass,
+    # and the test copy (its own key) is never mistaken for it.
+    assert records(client) == before
+    assert run(["-c", str(config), "invite"]) == 0
+    assert sorted(k for k in outbox(settings) if ":test-" not in k) == ["1:invite:1", "2:invite:1"]
+    assert records(client, "2")["2"][STATUS] == S.ELIGIBLE_INVITED
+
+
+def test_to_without_record_is_refused(config: Path, client: RedcapClient) -> None:
+    # A redirected whole pass would mark everyone as invited while nobody got anything.
+    client.import_records([person("1", S.ELIGIBLE_ID_ASSIGNED)])
+    before = records(client)
+    assert run(["-c", str(config), "invite", "--to", "me@lab.example.org"]) == 2
+    assert run(["-c", str(config), "notify", "--to", "me@lab.example.org"]) == 2
+    assert records(client) == before
 
 
 def test_preview_prints_the_message_masked_and_changes_nothing(

@@ -30,8 +30,8 @@ To = Annotated[
     typer.Option(
         "--to",
         metavar="ADDRESS",
-        help="Send every message to this test address instead (REDCap is still marked: use "
-        "it with --record on a test record, or on a test project).",
+        help="With --record: send a test copy of each record's message to this address "
+        "instead; nothing is written to REDCap and no participant is e-mailed.",
     ),
 ]
 Preview = Annotated[
@@ -86,6 +86,7 @@ def _run(
     from recruit_cli.mail.transports import make_transport
     from recruit_cli.outreach.invite import invite_pass
     from recruit_cli.outreach.notify import notify_pass
+    from recruit_cli.outreach.preview import send_test_copies
     from recruit_cli.redcap.client import RedcapClient
     from recruit_cli.render import render_pass
 
@@ -97,13 +98,23 @@ def _run(
             raise UsageError("--preview cannot be combined with --record, --resend or --dry-run")
         _preview(actx, settings, preview, "invite" if command == "invite" else "ineligible")
         return
+    if to is not None and (not records or resend):
+        # A redirected pass would mark real participants as e-mailed while nobody got
+        # anything; --to is for looking at named records' messages, so it needs --record.
+        raise UsageError("--to needs --record (and cannot be combined with --resend)")
     run_pass = invite_pass if command == "invite" else notify_pass
     with run_lock(settings.state_dir), RedcapClient.from_settings(settings) as client:
         transport = make_transport(settings)
         try:
-            result = run_pass(
-                settings, client, transport, records=records, resend=resend, dry_run=dry_run
-            )
+            if to is not None and records:
+                kind = "invite" if command == "invite" else "ineligible"
+                result = send_test_copies(
+                    settings, client, transport, records, kind, dry_run=dry_run
+                )
+            else:
+                result = run_pass(
+                    settings, client, transport, records=records, resend=resend, dry_run=dry_run
+                )
         finally:
             transport.close()
     render_pass(actx.env, result)

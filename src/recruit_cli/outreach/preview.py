@@ -1,13 +1,22 @@
-"""``recruit invite --preview RECORD``: render one record's message; send and write nothing."""
+"""``recruit invite --preview RECORD`` and ``--record N --to ME``: look at one record's
+message, or send a test copy of it; either way nothing is written to REDCap."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+
 from recruit_cli.errors import UsageError
-from recruit_cli.mail.message import OutgoingMessage
+from recruit_cli.mail.message import OutgoingMessage, Transport
 from recruit_cli.outreach.invite import build_invite, invite_key, invite_spec
 from recruit_cli.outreach.notify import build_notice, notify_key, notify_spec
 from recruit_cli.redcap.client import RedcapClient
+from recruit_cli.results import PassResult, RecordAction
 from recruit_cli.settings import Settings, Status
+
+log = logging.getLogger(__name__)
 
 
 def preview_message(
@@ -42,3 +51,43 @@ def preview_message(
     if problem:
         raise UsageError(f"record {record_id}: cannot render the {kind} message: {problem}")
     return build(settings, row, key(settings, row))
+
+
+def send_test_copies(
+    settings: Settings,
+    client: RedcapClient,
+    transport: Transport,
+    record_ids: Sequence[str],
+    kind: str = "invite",
+    *,
+    dry_run: bool = False,
+    now: datetime | None = None,
+) -> PassResult:
+    """Send the test recipient a copy of the message each record would get; write nothing.
+
+    This is ``recruit invite --record N --to ME``: a coordinator checking what participant
+    N will receive. It must not count as N's message, or N would never get the real one:
+    so REDCap is not touched, and each copy carries its own key (``<key>:test-<time>``)
+    so that neither the outbox nor Graph's Sent Items can later mistake it for the real
+    message when a pass reconciles.
+
+    Raises:
+        UsageError: when no test recipient is set, or as ``preview_message``.
+    """
+    if not settings.email.test_recipient:
+        raise UsageError("test copies need a test recipient (--to ADDRESS)")
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    actions = []
+    for record_id in record_ids:
+        message = preview_message(settings, client, record_id, kind)
+        test_key = f"{message.key}:test-{stamp}"
+        if not dry_run:
+            transport.send(replace(message, key=test_key))
+            log.info("record %s: test copy of the %s message sent (%s)", record_id, kind, test_key)
+        actions.append(RecordAction(record_id, "test_copy", test_key))
+    return PassResult(
+        command="invite" if kind == "invite" else "notify",
+        dry_run=dry_run,
+        actions=tuple(actions),
+        notices=("test copies only: REDCap was not changed and no participant was e-mailed",),
+    )
