@@ -66,3 +66,24 @@ def test_sandbox() -> Iterator[Sandbox]:
     """An empty project with TEST_METADATA (checkbox, validations, two forms)."""
     with run_sandbox(metadata=TEST_METADATA, unique_field="email") as sb:
         yield sb
+
+
+# Checkbox codes that are not plain digits (REDCapTidieR #31, redcapAPI #90), and a calc field.
+ODD_METADATA = [
+    meta("record_id", "intake", "text"),
+    meta(
+        "race",
+        "intake",
+        "checkbox",
+        select_choices_or_calculations="1, White | -99, Refused | X, Other | 2.5, Mixed",
+    ),
+    meta("note", "intake", "notes"),
+    meta("bmi", "intake", "calc", select_choices_or_calculations="1+1"),
+]
+
+
+@pytest.fixture
+def odd_sandbox() -> Iterator[Sandbox]:
+    """An empty project with ODD_METADATA."""
+    with run_sandbox(metadata=ODD_METADATA) as sb:
+        yield sb

@@ -68,6 +68,23 @@ def test_bad_options_exit_2(args: tuple[str, ...]) -> None:
     assert proc.returncode == 2, err
 
 
+@pytest.mark.parametrize("problem", ["not-sqlite", "no-directory", "unique-field", "no-file"])
+def test_config_problems_exit_3_naming_the_file(tmp_path: Path, problem: str) -> None:
+    bad_db = tmp_path / "notes.sqlite"
+    bad_db.write_text("not a database\n")
+    args = {
+        "not-sqlite": ("--db", str(bad_db)),
+        "no-directory": ("--db", str(tmp_path / "missing" / "s.sqlite")),
+        "unique-field": ("--unique-field", "no_such_field"),
+        "no-file": ("--metadata", str(tmp_path / "dd.csv")),
+    }[problem]
+    proc = serve(*args)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 3, err
+    assert "Traceback" not in err
+    assert args[1] in err
+
+
 def test_metadata_file(tmp_path: Path) -> None:
     path = tmp_path / "dd.csv"
     path.write_text(

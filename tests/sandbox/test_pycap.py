@@ -68,10 +68,12 @@ def test_non_json_return_formats(project: Project) -> None:
     assert project.delete_records(["7", "8"], return_format_type="csv") == "2"
 
 
-def test_export_records_with_fields_always_has_the_record_id(project: Project) -> None:
+def test_pycap_adds_the_record_id_to_a_fields_selection(project: Project) -> None:
+    # REDCap itself leaves the record id out unless asked (test_records.py); PyCap asks.
     project.import_records([{"record_id": "1", "age": "30", "travel": "1"}])
     rows = project.export_records(fields=["age"])
     assert list(rows[0]) == ["record_id", "age"]
+    assert project.export_records(fields=["age"], forms=["staff_tracking"])[0]["age"] == "30"
 
 
 def test_filter_logic(demo_sandbox: Sandbox) -> None:

@@ -204,7 +204,8 @@ class RedcapClient:
 
         Args:
             records: Only these record ids.
-            fields: Only these fields (REDCap adds the record id field itself).
+            fields: Only these fields. REDCap returns the record id only when it is asked
+                for, so when the client knows the record id field it adds it here.
             forms: Only the fields of these forms.
             filter_logic: REDCap logic evaluated by REDCap; only matching records return.
             date_range_begin: Only records created or modified at/after this time
@@ -221,6 +222,9 @@ class RedcapClient:
             "exportCheckboxLabel": "false",
             "returnFormat": "json",
         }
+        if fields is not None and self.record_id_field and self.record_id_field not in fields:
+            # Without it, rows can't be told apart (REDCap >= 6.0 adds it only on request).
+            fields = [self.record_id_field, *fields]
         payload |= array("records", records) | array("fields", fields) | array("forms", forms)
         if filter_logic:
             payload["filterLogic"] = filter_logic

@@ -107,6 +107,8 @@ def run_sandbox(
         UsageError: a bad token, fault spec or port.
         ConfigError: a data dictionary or unique field the sandbox refuses.
     """
+    import sqlite3
+
     from recruit_cli.sandbox.demo import DEMO_METADATA, seed_demo
     from recruit_cli.sandbox.dictionary import DictionaryError
     from recruit_cli.sandbox.faults import Faults
@@ -121,7 +123,10 @@ def run_sandbox(
     fault_state = Faults()
     fault_state.set(faults if faults is not None else os.environ.get(FAULTS_ENV, ""))
     db_path = Path(db) if db is not None else None
-    store = Store(db_path)
+    try:
+        store = Store(db_path)
+    except sqlite3.Error as exc:  # a directory that isn't there, a file that isn't SQLite
+        raise ConfigError(f"cannot open the sandbox database: {exc}", path=db_path) from exc
     try:
         try:
             project = Project(
@@ -133,6 +138,8 @@ def run_sandbox(
             )
         except DictionaryError as exc:
             raise ConfigError(f"data dictionary: {exc}") from exc
+        except sqlite3.Error as exc:  # e.g. read-only or locked by another process
+            raise ConfigError(f"cannot use the sandbox database: {exc}", path=db_path) from exc
         if demo > 0 and store.record_count() == 0:
             seed_demo(store, demo, seed)
         try:

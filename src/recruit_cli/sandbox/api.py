@@ -107,11 +107,13 @@ def check_names(param: str, given: Sequence[str], valid: set[str]) -> None:
 
 
 def version(project: Project, params: Params) -> Outcome:
+    project.log_manage("Export REDCap version (API)")
     return text(REDCAP_VERSION)
 
 
 def project_info(project: Project, params: Params) -> Outcome:
     fmt = data_format(params)
+    project.log_manage("Export project information (API)")
     return ok(project.info(), fmt)
 
 
@@ -122,24 +124,28 @@ def next_record_name(project: Project, params: Params) -> Outcome:
 def instruments(project: Project, params: Params) -> Outcome:
     d = project.dictionary
     rows = [{"instrument_name": f, "instrument_label": d.instrument_label(f)} for f in d.forms]
-    return ok(rows, data_format(params), ("instrument_name", "instrument_label"))
+    response = ok(rows, data_format(params), ("instrument_name", "instrument_label"))
+    project.log_manage("Export instruments (API)")
+    return response
 
 
 def field_names(project: Project, params: Params) -> Outcome:
+    """Every import/export column with its field and checkbox code, ``<form>_complete``
+    included (PyCap's doctest records that from a real server); calc, file and descriptive
+    fields are left out, as REDCap documents."""
     d = project.dictionary
     fmt = data_format(params)
     only = params.get("field")
     if only:
-        check_names("field", [only], {f.name for f in d.fields})
+        check_names("field", [only], d.real_fields())
     rows = []
-    for f in d.fields:
-        if f.field_type in NOT_IMPORTABLE or (only and f.name != only):
+    for column, (name, code) in d.export_columns.items():
+        f = d.by_name.get(name)
+        if (f is not None and f.field_type in NOT_IMPORTABLE) or (only and name != only):
             continue
-        for column in f.export_names():
-            code = column.rsplit("___", 1)[1] if f.is_checkbox else ""
-            rows.append(
-                {"original_field_name": f.name, "choice_value": code, "export_field_name": column}
-            )
+        rows.append(
+            {"original_field_name": name, "choice_value": code or "", "export_field_name": column}
+        )
     return ok(rows, fmt, ("original_field_name", "choice_value", "export_field_name"))
 
 
@@ -158,6 +164,7 @@ def metadata(project: Project, params: Params) -> Outcome:
         for r in d.rows()
         if (not fields and not forms) or r["field_name"] in fields or r["form_name"] in forms
     ]
+    project.log_manage("Download data dictionary (API)")
     return ok(rows, fmt, METADATA_COLUMNS)
 
 
@@ -185,7 +192,9 @@ def log(project: Project, params: Params) -> Outcome:
         }
         for e in entries
     ]
-    return ok(rows, fmt, ("timestamp", "username", "action", "details", "record"))
+    response = ok(rows, fmt, ("timestamp", "username", "action", "details", "record"))
+    project.log_manage("Export Logging (API)")  # after reading: not part of its own answer
+    return response
 
 
 def classic_only(what: str) -> Handler:
@@ -293,15 +302,20 @@ def export_records(project: Project, params: Params) -> Outcome:
         raise invalid("rawOrLabel")
     for ignored in ("exportSurveyFields", "exportDataAccessGroups"):
         params.flag(ignored)
+    opts_flags = (params.flag("exportCheckboxLabel"), params.flag("exportBlankForGrayFormStatus"))
     fields, forms = params.array("fields"), params.array("forms")
     check_names("fields", fields, d.real_fields())
     check_names("forms", forms, set(d.forms))
     logic = _logic(d, params.get("filterLogic"))
+    # Since REDCap 6.0 a fields/forms selection gets the record id only when it asks for it
+    # (its release notes; redcapAPI #122 shows a real forms-only export without it).
     columns = d.columns_for(fields, forms)
     logic_columns = logic[1] if logic else []
     wanted_names: set[str] | None = None
     if fields or forms:
-        wanted_names = {d.export_columns[c][0] for c in [*columns, *logic_columns]}
+        # The record id is fetched anyway: every record gets a row, data or not.
+        wanted_names = {d.record_id}
+        wanted_names.update(d.export_columns[c][0] for c in [*columns, *logic_columns])
     records = params.array("records") or None
     begin, end = params.get("dateRangeBegin"), params.get("dateRangeEnd")
     with project.store.lock:
@@ -315,24 +329,25 @@ def export_records(project: Project, params: Params) -> Outcome:
         stored = project.store.fetch(fields=wanted_names, records=records, checkboxes=checkboxes)
     if changed is not None:
         stored = {r: v for r, v in stored.items() if r in changed}
-    project.log_export_entry(fields)
     opts = ExportOptions(
         columns=columns,
         label=raw_or_label == "label",
-        checkbox_label=params.flag("exportCheckboxLabel"),
-        blank_gray_status=params.flag("exportBlankForGrayFormStatus"),
+        checkbox_label=opts_flags[0],
+        blank_gray_status=opts_flags[1],
     )
     keep = logic[0] if logic else None
     if record_type == "eav":
         if keep is not None:
-            ids = export.flat_rows(d, stored, ExportOptions([d.record_id]), keep, logic_columns)
-            stored = {row[d.record_id]: stored[row[d.record_id]] for row in ids}
+            kept = export.matching(d, stored, keep, logic_columns, opts.blank_gray_status)
+            stored = {r: stored[r] for r in kept}
         names = {d.export_columns[c][0] for c in columns}
         eav_source = project.store.fetch_eav(list(stored))
         rows = export.eav_rows(d, eav_source, names, set(stored))
-        return ok(rows, fmt, ("record", "field_name", "value"))
-    rows = export.flat_rows(d, stored, opts, keep, logic_columns)
-    return ok(rows, fmt, columns)
+        response = ok(rows, fmt, ("record", "field_name", "value"))
+    else:
+        response = ok(export.flat_rows(d, stored, opts, keep, logic_columns), fmt, columns)
+    project.log_export_entry(fmt, raw_or_label)
+    return response
 
 
 HANDLERS: dict[str, Handler] = {

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from recruit_cli.logic.lexer import checkbox_key
 from recruit_cli.redcap.meta import METADATA_COLUMNS
 
 FIELD_TYPES = frozenset(
@@ -60,9 +61,14 @@ class Field:
         return self.field_type == "checkbox"
 
     def export_names(self) -> list[str]:
-        """The column names this field has in a flat export."""
+        """The column names this field has in a flat export.
+
+        REDCap lower-cases a checkbox code and turns any other character than a letter,
+        digit or underscore into ``_`` in the column name: code ``-99`` of ``race`` exports
+        as ``race____99`` (REDCapTidieR #31, redcapAPI #90 record this from real servers).
+        """
         if self.is_checkbox:
-            return [f"{self.name}___{code}" for code in self.choices]
+            return [checkbox_key(self.name, code) for code in self.choices]
         return [self.name]
 
 
@@ -163,8 +169,12 @@ class Dictionary:
             if f.field_type == "descriptive":
                 continue
             if f.is_checkbox:
-                for code in f.choices:
-                    columns[f"{f.name}___{code}"] = (f.name, code)
+                for code, column in zip(f.choices, f.export_names(), strict=True):
+                    if column in columns:
+                        raise DictionaryError(
+                            f"The choices of field {f.name!r}: two codes export as {column!r}"
+                        )
+                    columns[column] = (f.name, code)
             else:
                 columns[f.name] = (f.name, None)
             last_of_form = i + 1 == len(fields) or fields[i + 1].form != f.form
@@ -195,21 +205,20 @@ class Dictionary:
         return names
 
     def columns_for(self, fields: Iterable[str], forms: Iterable[str]) -> list[str]:
-        """Export columns for a fields/forms selection, record id first, dictionary order."""
+        """Export columns for a fields/forms selection, in data-dictionary order (so the
+        record id, the first field, comes first when it is selected).
+
+        As REDCap does since 6.0, a selection includes the record id only when it names the
+        record id or its form.
+        """
         wanted_fields = set(fields)
         wanted_forms = set(forms)
         everything = not wanted_fields and not wanted_forms
-        out = []
-        for column, (name, _code) in self.export_columns.items():
-            form = self.form_of(name)
-            if (
-                everything
-                or name == self.record_id
-                or name in wanted_fields
-                or form in wanted_forms
-            ):
-                out.append(column)
-        return out
+        return [
+            column
+            for column, (name, _code) in self.export_columns.items()
+            if everything or name in wanted_fields or self.form_of(name) in wanted_forms
+        ]
 
     def form_of(self, name: str) -> str:
         if name in self.by_name:

@@ -6,9 +6,8 @@ once, one ``json.dumps`` at the end.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -74,6 +73,22 @@ def flat_rows(
     return rows
 
 
+def matching(
+    d: Dictionary,
+    stored: Mapping[str, Mapping[str, str]],
+    keep: Callable[[Mapping[str, str]], bool],
+    logic_columns: Sequence[str],
+    blank_gray_status: bool,
+) -> list[str]:
+    """The records whose values of ``logic_columns`` pass ``keep`` (the compiled filter)."""
+    base = defaults(d, logic_columns, blank_gray_status)
+    return [
+        record
+        for record, values in stored.items()
+        if keep({c: values.get(c, base[c]) for c in logic_columns})
+    ]
+
+
 def _to_labels(
     d: Dictionary, rows: list[dict[str, str]], columns: Sequence[str], checkbox_label: bool
 ) -> None:
@@ -114,10 +129,20 @@ def to_json(data: object) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+# PHP's fputcsv, which REDCap writes CSV with, quotes a cell holding any of these (a space
+# too: PyCap's doctest records `1,"Event 1",,1,Yes,...` from a real server).
+_NEEDS_QUOTES = re.compile(r'[,"\n\r\t \\]')
+
+
+def _csv_cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    if _NEEDS_QUOTES.search(text):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
 def to_csv(rows: Sequence[Mapping[str, object]], columns: Sequence[str]) -> bytes:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([row.get(c, "") for c in columns])
-    return buf.getvalue().encode("utf-8")
+    """CSV as REDCap writes it: a header line, ``\\n`` line ends, fputcsv's quoting."""
+    lines = [",".join(_csv_cell(c) for c in columns)]
+    lines.extend(",".join(_csv_cell(row.get(c, "")) for c in columns) for row in rows)
+    return ("\n".join(lines) + "\n").encode("utf-8")

@@ -10,6 +10,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from recruit_cli.logic.lexer import checkbox_key
 from recruit_cli.sandbox import validate
 from recruit_cli.sandbox.dictionary import NOT_IMPORTABLE, Dictionary
 from recruit_cli.sandbox.params import ApiError
@@ -77,7 +78,7 @@ def pivot_eav(rows: Sequence[Mapping[str, str]], d: Dictionary) -> list[dict[str
         f = d.by_name.get(name)
         target = flat.setdefault(record, {d.record_id: record})
         if f is not None and f.is_checkbox:
-            target[f"{name}___{value}"] = "1"
+            target[checkbox_key(name, value)] = "1"
         else:
             target[name] = value
     return list(flat.values())

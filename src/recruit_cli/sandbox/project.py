@@ -18,6 +18,7 @@ REDCAP_VERSION = "14.5.0"  # what content=version answers: a current LTS-like re
 USERNAME = "sandbox_user"  # the user every token belongs to, as it appears in the log
 PROJECT_ID = 1
 _TS = "%Y-%m-%d %H:%M:%S"
+MANAGE_ACTION = "Manage/Design "  # sic: REDCap's log export ends it with a space
 
 
 def now() -> str:
@@ -135,7 +136,7 @@ class Project:
                 400, f"The secondary unique field ({self.unique_field}) cannot be removed"
             )
         entry = LogEntry(
-            now(), USERNAME, "Manage/Design", "Import data dictionary (API)", "", "manage"
+            now(), USERNAME, MANAGE_ACTION, "Upload data dictionary (API)", "", "manage"
         )
         with self.store.lock:
             self.store.replace_metadata(dictionary.rows(), entry)
@@ -152,10 +153,12 @@ class Project:
         force_auto_number: bool,
         date_format: str,
     ) -> ImportPlan:
-        d = self.dictionary
-        ids = {r.get(d.record_id, "").strip() for r in rows}
-        checkboxes = frozenset(f.name for f in d.fields if f.is_checkbox)
         with self.store.lock:
+            # Read the dictionary under the lock: a concurrent metadata import can't slip in
+            # between validating against it and writing.
+            d = self.dictionary
+            ids = {r.get(d.record_id, "").strip() for r in rows}
+            checkboxes = frozenset(f.name for f in d.fields if f.is_checkbox)
             stamp = now()
             existing = self.store.existing(ids) if not force_auto_number else set()
             stored = (
@@ -213,6 +216,13 @@ class Project:
             self.store.delete(wanted, log)
         return len(wanted)
 
-    def log_export_entry(self, fields: Sequence[str]) -> None:
-        details = "Export data (API)" + (f": {', '.join(fields)}" if fields else "")
-        self.store.add_log([LogEntry(now(), USERNAME, "Data export", details, "", "export")])
+    def log_export_entry(self, fmt: str, raw_or_label: str) -> None:
+        """A record export, logged the way REDCapR's recorded log shows it."""
+        details = f"export_format: {fmt.upper()}, rawOrLabel: {raw_or_label}"
+        self.store.add_log([LogEntry(now(), USERNAME, "Data export (API)", details, "", "export")])
+
+    def log_manage(self, details: str) -> None:
+        """A design-level call (e.g. ``Download data dictionary (API)``), logged as REDCap
+        does: action ``Manage/Design`` (REDCap's log export gives it a trailing space, as
+        PyCap's doctest records), the call in ``details``."""
+        self.store.add_log([LogEntry(now(), USERNAME, MANAGE_ACTION, details, "", "manage")])

@@ -17,7 +17,10 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+
+from recruit_cli.logic.lexer import checkbox_key
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -47,6 +50,8 @@ CREATE INDEX IF NOT EXISTS records_updated ON records (updated_at);
 """
 
 _CHUNK = 500  # SQLite's bound-parameter limit is far above this; keeps statements small
+# The export column of a stored checkbox code ("-1" -> "cb____1"); the same few pairs recur.
+_column_of = lru_cache(maxsize=4096)(checkbox_key)
 
 
 @dataclass(frozen=True)
@@ -214,7 +219,7 @@ class Store:
                     if row is None:
                         row = out[record] = {}
                     if name in checkboxes:
-                        row[f"{name}___{value}"] = "1"
+                        row[_column_of(name, value)] = "1"
                     else:
                         row[name] = value
         return out
