@@ -47,6 +47,10 @@ def serve(
         Path | None,
         typer.Option("--metadata", help="Data dictionary (REDCap CSV download or JSON)."),
     ] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option("--timezone", help="The server clock's time zone (default: this machine's)."),
+    ] = None,
 ) -> None:
     """Serve a REDCap API at http://HOST:PORT/api/ until Ctrl-C.
 
@@ -73,6 +77,7 @@ def serve(
         metadata=rows,
         host=host,
         port=port,
+        timezone=timezone,
     ) as sb:
         out = actx.env.stdout
         out.write(f"REDCap sandbox: {sb.url}\ntoken: {sb.token}\n")

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 DEFAULT_DIR = Path("recruit-demo")
 DEFAULT_RECORDS = 300
+# The demo study's time zone; the sandbox's clock runs in it too, as a REDCap server at the
+# study's own site would, so that the report reads submission times on the right clock.
+DEMO_TIMEZONE = "America/Los_Angeles"
 
 # Files and directories `recruit demo` owns inside its directory. A rerun starts from a
 # fresh sandbox, so the previous run's outputs are removed first; nothing else is touched.
@@ -47,7 +50,7 @@ class DemoResult:
 def demo_config_text(url: str) -> str:
     """The embedded demo configuration, pointed at ``url``."""
     text = resources.files("recruit_cli").joinpath("templates/demo/recruit.toml").read_text()
-    return Template(text).substitute(url=url)
+    return Template(text).substitute(url=url, timezone=DEMO_TIMEZONE)
 
 
 def prepare_directory(directory: Path) -> None:
@@ -88,6 +91,7 @@ def run_demo(
         db=directory / "sandbox.db",
         demo=records,
         unique_field="assigned_study_id",
+        timezone=DEMO_TIMEZONE,
     ) as sandbox:
         config = directory / "recruit.toml"
         config.write_text(demo_config_text(sandbox.url), encoding="utf-8")

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -91,6 +92,7 @@ def run_sandbox(
     *,
     host: str = "127.0.0.1",
     port: int = 0,
+    timezone: str | None = None,
 ) -> Iterator[Sandbox]:
     """Run a sandbox in a background thread (port 0: a free port); stop it on exit.
 
@@ -102,6 +104,8 @@ def run_sandbox(
         unique_field: the project's secondary unique field.
         faults: fault spec (docs/sandbox.md); None reads $RECRUIT_SANDBOX_FAULTS.
         metadata: the data dictionary; None keeps the database's or uses DEMO_METADATA.
+        timezone: the server clock's time zone (IANA name) for log and record times;
+            None: this machine's, as a real REDCap server stamps in its own.
 
     Raises:
         UsageError: a bad token, fault spec or port.
@@ -120,6 +124,14 @@ def run_sandbox(
         raise UsageError("--demo seeds the demo data dictionary; it cannot be combined with one")
     if token is not None and not TOKEN_RE.match(token):
         raise UsageError("the sandbox token must be 32 hexadecimal characters")
+    clock = None
+    if timezone is not None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            clock = ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise UsageError(f"unknown time zone {timezone!r}") from exc
     fault_state = Faults()
     fault_state.set(faults if faults is not None else os.environ.get(FAULTS_ENV, ""))
     db_path = Path(db) if db is not None else None
@@ -135,13 +147,14 @@ def run_sandbox(
                 unique_field=unique_field,
                 metadata=metadata,
                 default_metadata=lambda: DEMO_METADATA,
+                clock=clock,
             )
         except DictionaryError as exc:
             raise ConfigError(f"data dictionary: {exc}") from exc
         except sqlite3.Error as exc:  # e.g. read-only or locked by another process
             raise ConfigError(f"cannot use the sandbox database: {exc}", path=db_path) from exc
         if demo > 0 and store.record_count() == 0:
-            seed_demo(store, demo, seed)
+            seed_demo(store, demo, seed, now=datetime.now(clock).replace(tzinfo=None))
         try:
             server = SandboxServer((host, port), project, fault_state)
         except OSError as exc:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from recruit_cli.sandbox.dictionary import Dictionary, DictionaryError
@@ -21,9 +21,13 @@ _TS = "%Y-%m-%d %H:%M:%S"
 MANAGE_ACTION = "Manage/Design "  # sic: REDCap's log export ends it with a space
 
 
-def now() -> str:
-    """Server local time, the way REDCap stamps its log and records."""
-    return datetime.now().strftime(_TS)
+def now(clock: tzinfo | None = None) -> str:
+    """Server local time, the way REDCap stamps its log and records.
+
+    ``clock`` is the server's time zone (None: this machine's), so that a sandbox can stand
+    for a REDCap server in the study's time zone whatever the machine's clock says.
+    """
+    return datetime.now(clock).strftime(_TS)
 
 
 def parse_time(value: str, name: str, *, end: bool = False) -> str:
@@ -55,15 +59,17 @@ class Project:
         unique_field: str | None,
         metadata: Sequence[Mapping[str, object]] | None,
         default_metadata: Callable[[], Sequence[Mapping[str, object]]],
+        clock: tzinfo | None = None,
     ) -> None:
         self.store = store
+        self.clock = clock
         with store.lock:
             if token is not None:
                 store.set_setting("token", token)
             elif store.setting("token") is None:
                 store.set_setting("token", secrets.token_hex(16).upper())
             if store.setting("creation_time") is None:
-                store.set_setting("creation_time", now())
+                store.set_setting("creation_time", now(self.clock))
             if metadata is not None or not store.metadata_rows():
                 rows = metadata if metadata is not None else default_metadata()
                 dictionary = Dictionary.from_rows(rows)
@@ -136,7 +142,7 @@ class Project:
                 400, f"The secondary unique field ({self.unique_field}) cannot be removed"
             )
         entry = LogEntry(
-            now(), USERNAME, MANAGE_ACTION, "Upload data dictionary (API)", "", "manage"
+            now(self.clock), USERNAME, MANAGE_ACTION, "Upload data dictionary (API)", "", "manage"
         )
         with self.store.lock:
             self.store.replace_metadata(dictionary.rows(), entry)
@@ -159,7 +165,7 @@ class Project:
             d = self.dictionary
             ids = {r.get(d.record_id, "").strip() for r in rows}
             checkboxes = frozenset(f.name for f in d.fields if f.is_checkbox)
-            stamp = now()
+            stamp = now(self.clock)
             existing = self.store.existing(ids) if not force_auto_number else set()
             stored = (
                 self.store.fetch(fields=None, records=existing, checkboxes=checkboxes)
@@ -200,7 +206,7 @@ class Project:
                     "not exist in the project. The following records do not exist: "
                     + ", ".join(missing),
                 )
-            stamp = now()
+            stamp = now(self.clock)
             rid = self.dictionary.record_id
             log = [
                 LogEntry(
@@ -219,10 +225,14 @@ class Project:
     def log_export_entry(self, fmt: str, raw_or_label: str) -> None:
         """A record export, logged the way REDCapR's recorded log shows it."""
         details = f"export_format: {fmt.upper()}, rawOrLabel: {raw_or_label}"
-        self.store.add_log([LogEntry(now(), USERNAME, "Data export (API)", details, "", "export")])
+        self.store.add_log(
+            [LogEntry(now(self.clock), USERNAME, "Data export (API)", details, "", "export")]
+        )
 
     def log_manage(self, details: str) -> None:
         """A design-level call (e.g. ``Download data dictionary (API)``), logged as REDCap
         does: action ``Manage/Design`` (REDCap's log export gives it a trailing space, as
         PyCap's doctest records), the call in ``details``."""
-        self.store.add_log([LogEntry(now(), USERNAME, MANAGE_ACTION, details, "", "manage")])
+        self.store.add_log(
+            [LogEntry(now(self.clock), USERNAME, MANAGE_ACTION, details, "", "manage")]
+        )
