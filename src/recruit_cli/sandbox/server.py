@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+import sys
 import threading
 import time
 from http import HTTPStatus
@@ -29,6 +30,15 @@ class SandboxServer(ThreadingHTTPServer):
         super().__init__(address, ApiRequestHandler)
         self.project = project
         self.faults = faults
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up mid-request (a cron job killed with SIGKILL, a timeout) is
+        # normal life for a server; socketserver would print a traceback to stderr for it.
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ConnectionError | TimeoutError):
+            log.debug("client %s went away: %s", client_address[0], type(exc).__name__)
+            return
+        super().handle_error(request, client_address)
 
 
 class ApiRequestHandler(BaseHTTPRequestHandler):
