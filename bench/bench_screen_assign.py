@@ -2,8 +2,8 @@
 
 Prints, for N = 1,000 and 10,000: the REDCap calls made (budget: a small constant plus
 2 x ceil(N/1000)), the wall time, and the bare export + import of the same data (the same
-exports and the same import rows, with no screening logic) for the <= 2x comparison. Then
-the start-up time of `recruit --help` and `recruit status --help` (must be < 0.3 s).
+exports and the same import rows, with no screening logic) for the <= 2x comparison.
+CLI start-up has its own script, bench/bench_startup.py.
 
 Run: .venv/bin/python bench/bench_screen_assign.py [N ...]
 """
@@ -13,14 +13,10 @@ from __future__ import annotations
 import logging
 import math
 import random
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from recruit_cli.config import settings_from_mapping
@@ -143,17 +139,6 @@ def run_bare(n: int) -> float:
         ctx.__exit__(None, None, None)
 
 
-def startup(*args: str, runs: int = 5) -> float:
-    exe = Path(sys.executable).with_name("recruit")
-    cmd = [str(exe), *args] if exe.exists() else [sys.executable, "-m", "recruit_cli", *args]
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(cmd, capture_output=True, check=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def main(argv: list[str]) -> None:
     logging.getLogger("recruit").addHandler(logging.NullHandler())  # no per-record warnings
     logging.getLogger("recruit").propagate = False
@@ -164,9 +149,6 @@ def main(argv: list[str]) -> None:
         bare = run_bare(n)
         budget = 4 + 2 * math.ceil(n / 1000)
         print(f"{n:>7} {calls:>6} {budget:>6} {seconds:>16.2f} {bare:>8.2f} {seconds / bare:>6.2f}")
-    with tempfile.TemporaryDirectory():
-        print(f"\nrecruit --help         {startup('--help'):.3f} s (median of 5)")
-        print(f"recruit status --help  {startup('status', '--help'):.3f} s (median of 5)")
 
 
 if __name__ == "__main__":
