@@ -126,11 +126,12 @@ def _write_report(settings: Settings, client: RedcapClient, *, now: datetime | N
     """The report for the current week: the demo's invitations went out just now, and the
     default (last complete week) would show none of them."""
     from recruit_cli.report.period import zone
-    from recruit_cli.report.run import write_report
+    from recruit_cli.report.run import report_pass
 
     moment = now or datetime.now(UTC)
     year, week, _ = moment.astimezone(zone(settings.study.timezone)).isocalendar()
-    return write_report(settings, client, week=f"{year}-W{week:02d}", now=moment)
+    result = report_pass(settings, client, week=f"{year}-W{week:02d}", now=moment)
+    return Path(result.extra["path"])
 
 
 def _print_status(settings: Settings, client: RedcapClient, env: Environment) -> None:

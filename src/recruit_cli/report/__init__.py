@@ -4,6 +4,6 @@
 (write the file, e-mail it). Importing this package does not import pandas or matplotlib.
 """
 
-from recruit_cli.report.run import build_report, report_file, report_pass, write_report
+from recruit_cli.report.run import build_report, report_file, report_pass
 
-__all__ = ["build_report", "report_file", "report_pass", "write_report"]
+__all__ = ["build_report", "report_file", "report_pass"]

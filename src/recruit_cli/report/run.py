@@ -99,25 +99,6 @@ def write_atomic(path: Path, content: bytes) -> None:
         raise ConfigError(f"cannot write the report: {exc.strerror}", path=path) from exc
 
 
-def write_report(
-    settings: Settings,
-    client: RedcapClient,
-    *,
-    week: str | None = None,
-    since: str | date | None = None,
-    until: str | date | None = None,
-    now: datetime | None = None,
-    fmt: str = "html",
-    out_dir: Path | None = None,
-) -> Path:
-    """Build the report and write it to ``out_dir`` (default ``settings.report.out_dir``)."""
-    data = build_report(settings, client, week=week, since=since, until=until, now=now)
-    file = report_file(data, fmt)
-    path = (out_dir or settings.report.out_dir) / file.filename
-    write_atomic(path, file.content)
-    return path
-
-
 def report_pass(
     settings: Settings,
     client: RedcapClient,
