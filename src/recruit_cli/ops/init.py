@@ -22,7 +22,8 @@ ENV_EXAMPLE = """\
 # Keep .env out of version control and readable only by you: chmod 600 .env
 
 # The REDCap API token of the project (32 hex characters). Its user needs API export and
-# API import rights (and Project Design rights for `recruit setup fields --apply`).
+# API import rights (and Project Design rights for `recruit setup fields --apply`, Logging
+# rights for submission dates in the report unless [fields] submitted_at is set).
 REDCAP_API_TOKEN=
 
 # Only for [email] transport = "smtp" with a username:
