@@ -113,6 +113,13 @@ class RedcapTokenRejected(RedcapError):
     exit_code = ExitCode.CONFIG
 
 
+class ProjectMismatch(RedcapError):
+    """REDCap refused a field the configuration names: the project and the configuration
+    disagree (a typo in a rule, pipeline fields not added yet): a configuration problem."""
+
+    exit_code = ExitCode.CONFIG
+
+
 class MailError(RemoteError):
     """The mail service refused a message for a reason that is not transient."""
 

@@ -226,6 +226,13 @@ CASES: dict[str, Bad] = {
         "unknown time zone 'Mars/Olympus_Mons'",
         "timezone",
     ),
+    "time zone that is a tzdata directory": Bad(
+        'timezone = "America/Los_Angeles"',
+        'timezone = "Pacific"',
+        "study.timezone",
+        "unknown time zone 'Pacific'",
+        "timezone",
+    ),
     "url that is not http": Bad(
         'url = "https://redcap.example.edu/api/"',
         'url = "redcap.example.edu/api/"',

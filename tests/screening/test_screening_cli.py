@@ -118,6 +118,21 @@ def test_bad_rule_exits_3_naming_the_key(
     assert code == 3 and "safety.when" in err
 
 
+def test_a_rule_naming_a_field_the_project_lacks_exits_3(
+    cli_env: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    criteria = [{"name": "age", "require": "[agee] >= 18", "reason": "18+"}]
+    cfg = str(
+        write_config(
+            tmp_path, cli_env.url, screening={**DEMO_CONFIG["screening"], "criteria": criteria}
+        )
+    )
+    code, _, err = recruit(capsys, "--config", cfg, "screen")
+    assert code == 3
+    assert "'agee'" in err and "recruit doctor" in err
+    assert not any(r["pipeline_processing_status"] for r in state(cli_env).values())
+
+
 def test_unreachable_exits_4(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

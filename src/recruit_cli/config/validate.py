@@ -53,7 +53,7 @@ def _study(s: Settings, ctx: Context) -> None:
 
     try:
         ZoneInfo(s.study.timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # "Pacific" is a directory
         raise ctx.error(
             f"unknown time zone '{s.study.timezone}' (use an IANA name like America/New_York)",
             ("study", "timezone"),

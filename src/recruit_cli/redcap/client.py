@@ -35,7 +35,12 @@ from tenacity import (
     stop_after_attempt,
 )
 
-from recruit_cli.errors import RedcapError, RedcapTokenRejected, RedcapUnavailable
+from recruit_cli.errors import (
+    ProjectMismatch,
+    RedcapError,
+    RedcapTokenRejected,
+    RedcapUnavailable,
+)
 from recruit_cli.redcap import responses
 from recruit_cli.redcap.meta import FieldMeta
 from recruit_cli.redcap.policy import (
@@ -58,6 +63,11 @@ T = TypeVar("T")
 _VERSION = r"\d+(\.\d+){0,3}"
 _RECORD_NAME = r"[^\s<>]{1,100}"
 _NOT_FOUND = ("do not exist", "does not exist", "not found")
+# REDCap's answers when an export asks for, or an import writes, a field it doesn't have.
+_UNKNOWN_FIELD_MESSAGES = (
+    'The following values in the parameter "fields" are not valid',
+    "were not found in the project as real data fields",
+)
 
 
 def batched(rows: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -416,6 +426,13 @@ class RedcapClient:
             raise RedcapError(
                 f"REDCap at {self.host} answered {call} with HTTP {status} and an HTML page: "
                 f"{responses.API_HINT}",
+                status=status,
+            )
+        if status == 400 and any(m in text for m in _UNKNOWN_FIELD_MESSAGES):
+            raise ProjectMismatch(
+                f"REDCap refused {call}: {text} — a field named in the configuration (a rule "
+                "or [fields]) is not in the project; check it, or run `recruit doctor` "
+                "(and `recruit setup fields` for the pipeline fields)",
                 status=status,
             )
         raise RedcapError(f"REDCap refused {call} (HTTP {status}): {text}", status=status)

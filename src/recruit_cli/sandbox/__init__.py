@@ -130,7 +130,7 @@ def run_sandbox(
 
         try:
             clock = ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # "Pacific" is a directory
             raise UsageError(f"unknown time zone {timezone!r}") from exc
     fault_state = Faults()
     fault_state.set(faults if faults is not None else os.environ.get(FAULTS_ENV, ""))
