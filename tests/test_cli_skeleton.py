@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 from recruit_cli import __version__
+from recruit_cli.cli.main import run
 
 
 def recruit(*args: str) -> subprocess.CompletedProcess[str]:
@@ -30,3 +32,26 @@ def test_help_lists_exit_codes() -> None:
 def test_unknown_option_is_usage_error() -> None:
     out = recruit("--no-such-option")
     assert out.returncode == 2
+
+
+def test_an_unusable_log_file_is_a_usage_error(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    code = run(["--log-file", str(blocker / "sub" / "recruit.log"), "status"])
+    assert code == 2
+    assert "--log-file" in capsys.readouterr().err
+
+
+def test_auth_on_a_configuration_that_does_not_use_graph_says_so(
+    tmp_path: Path,
+    capsys,  # type: ignore[no-untyped-def]
+) -> None:
+    config = tmp_path / "recruit.toml"
+    config.write_text(
+        '[study]\nname = "S"\n[redcap]\nurl = "http://127.0.0.1:9/api/"\n'
+        '[email]\ntransport = "outbox"\n',
+        encoding="utf-8",
+    )
+    assert run(["-c", str(config), "auth", "status"]) == 3
+    err = capsys.readouterr().err
+    assert 'transport = "graph"' in err and "email.transport" in err

@@ -23,8 +23,13 @@ def setup_logging(verbose: int = 0, log_file: Path | None = None) -> None:
     stderr.setFormatter(fmt)
     root.addHandler(stderr)
     if log_file is not None:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        fh = logging.FileHandler(log_file, encoding="utf-8")
+        try:
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+            fh = logging.FileHandler(log_file, encoding="utf-8")
+        except OSError as exc:
+            from recruit_cli.errors import UsageError
+
+            raise UsageError(f"--log-file {log_file}: {exc.strerror or exc}") from exc
         fh.setLevel(logging.INFO if verbose <= 1 else logging.DEBUG)
         fh.setFormatter(fmt)
         root.addHandler(fh)

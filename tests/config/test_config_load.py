@@ -94,6 +94,27 @@ def test_dotenv_beside_the_config_is_read(study: Path) -> None:
     assert s.email.graph.client_secret.reveal() == ""
 
 
+def test_an_unreadable_dotenv_line_names_the_file_and_line_not_its_text(study: Path) -> None:
+    (study / ".env").write_text(
+        f"# the token\nREDCAP_API_TOKEN={TOKEN}\npassword is hunter2\n", encoding="utf-8"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_settings(study / "recruit.toml", environ={"HOME": "/h"})
+    message = str(info.value)
+    assert f"{study / '.env'}:3" in message
+    assert "hunter2" not in message and TOKEN not in message
+    assert info.value.exit_code == 3
+
+
+def test_config_flag_may_name_the_study_directory(study: Path) -> None:
+    s = load_settings(study, environ=ENV)
+    assert s.path == study / "recruit.toml"
+    empty = study / "templates"
+    empty.mkdir()
+    with pytest.raises(ConfigError, match=r"is a directory with no recruit\.toml"):
+        load_settings(empty, environ=ENV)
+
+
 def test_the_real_environment_wins_over_dotenv(study: Path) -> None:
     (study / ".env").write_text("REDCAP_API_TOKEN=from-dotenv\n", encoding="utf-8")
     s = load_settings(study / "recruit.toml", environ={"REDCAP_API_TOKEN": "from-env"})

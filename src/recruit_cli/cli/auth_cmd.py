@@ -15,9 +15,18 @@ Json = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
 def _auth(actx: AppContext) -> MicrosoftAuth:
+    from recruit_cli.errors import ConfigError
     from recruit_cli.msgraph.auth import MicrosoftAuth
 
-    return MicrosoftAuth.from_settings(actx.settings())
+    settings = actx.settings()
+    if settings.email.transport != "graph":
+        raise ConfigError(
+            f'`recruit auth` is for transport = "graph"; this configuration sends with '
+            f'"{settings.email.transport}", which needs no Microsoft sign-in',
+            path=settings.path,
+            key="email.transport",
+        )
+    return MicrosoftAuth.from_settings(settings)
 
 
 def _show(

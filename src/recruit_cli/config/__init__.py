@@ -55,8 +55,11 @@ def find_config(path: Path | None, environ: Mapping[str, str] | None = None) -> 
     """
     env = os.environ if environ is None else environ
     if path is not None:
+        if path.is_dir() and (path / "recruit.toml").is_file():
+            path = path / "recruit.toml"  # --config STUDY_DIR: the file recruit init made
         if not path.is_file():
-            raise ConfigError("config file not found (from --config)", path=path)
+            what = "is a directory with no recruit.toml" if path.is_dir() else "not found"
+            raise ConfigError(f"config file {what} (from --config)", path=path)
         return path
     from_env = env.get(CONFIG_ENV, "").strip()
     if from_env:

@@ -8,6 +8,7 @@ The real environment wins over ``.env``; ``os.environ`` is never modified.
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 import typing
 from collections.abc import Mapping
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from recruit_cli.config.convert import secret_env_field
+from recruit_cli.errors import ConfigError
 from recruit_cli.settings import Secret, Settings
 
 D = TypeVar("D")
@@ -34,8 +36,19 @@ def merged_environment(
     if not dotenv_file.is_file():
         return real
     from dotenv import dotenv_values
+    from dotenv.parser import parse_stream
 
-    from_file = {k: v for k, v in dotenv_values(dotenv_file).items() if v is not None}
+    text = dotenv_file.read_text(encoding="utf-8", errors="replace")
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error:
+            # python-dotenv would only log a warning without the file, and the secret on
+            # that line would silently be missing. The line itself is never echoed.
+            raise ConfigError(
+                "this line cannot be read (expected NAME=value)",
+                path=dotenv_file,
+                line=binding.original.line,
+            )
+    from_file = {k: v for k, v in dotenv_values(stream=io.StringIO(text)).items() if v is not None}
     return {**from_file, **real}
 
 

@@ -130,7 +130,7 @@ class Outreach:
         except _Stop as stop:
             code = stop.code
             self._notices.append(stop.notice)
-            self._notices.append("records not reached wait for the next pass")
+            self._notices.append("the records not reached are taken up by the next pass")
             self._flush_after_stop()
         return self._result(self._actions, dry_run=False, code=code)
 
