@@ -47,7 +47,11 @@ DEMO_CONFIG: dict[str, Any] = {
             "last_id": 20000,
         },
     ],
-    "email": {"transport": "outbox", "sender": "team@example.org"},
+    "email": {
+        "transport": "outbox",
+        "sender": "team@example.org",
+        "booking_url": "https://example.org/book",
+    },
 }
 
 # A record that is eligible for HC under DEMO_CONFIG; tests change one thing at a time.

@@ -1,6 +1,8 @@
 """`recruit doctor`: check the configuration against the REDCap project, as a checklist.
 
-Local checks first (the rules parse, group ranges are disjoint), then REDCap: reachable and
+Local checks first (the rules parse, group ranges are disjoint, safety alerts have
+recipients, the e-mail settings and every template render, someone is signed in to
+Microsoft for Graph: ``recruit_cli.mail.checks``), then REDCap: reachable and
 the token accepted, every configured field exists, the choice codes the rules compare
 against exist, the pipeline fields exist with usable types, and a secondary unique field
 guards the study ID (a warning when not). The exit code is the worst failed check's:
@@ -258,8 +260,10 @@ def _check_pipeline(settings: Settings, meta: Mapping[str, FieldMeta]) -> list[C
 
 def run_doctor(settings: Settings, client: RedcapClient) -> DoctorReport:
     """Run every check; REDCap failures become failed checks, not exceptions."""
+    from recruit_cli.mail.checks import mail_checks
+
     rules, parsed = parse_rules(settings)
-    checks = [parsed, check_ranges(settings), check_safety(settings)]
+    checks = [parsed, check_ranges(settings), check_safety(settings), *mail_checks(settings)]
     try:
         info = client.export_project_info()
     except ServiceUnavailable as exc:
