@@ -11,6 +11,14 @@ import pytest
 from recruit_cli.cli.main import run
 from recruit_cli.config import load_settings
 from recruit_cli.mail.templates import EmailTemplates
+from recruit_cli.ops.demo import (
+    MARKER,
+    DemoResult,
+    demo_config_text,
+    prepare_directory,
+    summary_lines,
+)
+from recruit_cli.results import PassResult
 
 
 def test_demo_leaves_emails_a_report_and_status_in_its_directory(
@@ -24,6 +32,8 @@ def test_demo_leaves_emails_a_report_and_status_in_its_directory(
     reports = sorted((directory / "reports").glob("enrollment-*.html"))
     assert emails and len(reports) == 1
     assert "Records: 40" in out  # `recruit status`
+    assert "What `recruit run` did, step by step:" in out
+    assert any(line.split()[:1] == ["invite"] and "invited" in line for line in out.splitlines())
     assert f"({len(emails)})" in out and str(reports[0].name) in out
     invite = next(p for p in emails if "_invite_" in p.name)
     message = email.message_from_bytes(invite.read_bytes(), policy=email.policy.default)
@@ -36,6 +46,60 @@ def test_demo_leaves_emails_a_report_and_status_in_its_directory(
     # A second demo starts again from a fresh sandbox: same number of messages, not more.
     assert run(["demo", "--dir", str(directory), "--records", "40"]) == 0
     assert len(list((directory / "outbox").glob("*.eml"))) == len(emails)
+    # Everything it made is in its directory, nothing else.
+    assert {p.name for p in directory.iterdir()} == {
+        ".recruit-demo",
+        ".env",
+        "recruit.toml",
+        "sandbox.db",
+        "outbox",
+        "reports",
+        "state",
+    }
+
+
+def test_demo_never_clears_a_directory_it_did_not_make(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    study = tmp_path / "study"
+    (study / "state").mkdir(parents=True)
+    (study / "recruit.toml").write_text("# the lab's real configuration\n")
+    (study / ".env").write_text("REDCAP_API_TOKEN=" + "a" * 32 + "\n")
+    (study / "state" / "msal_token_cache.bin").write_text("{}")
+    before = {p: p.read_bytes() for p in study.rglob("*") if p.is_file()}
+    assert run(["demo", "--dir", str(study)]) == 2
+    assert "was not made by `recruit demo`" in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in study.rglob("*") if p.is_file()} == before
+
+
+def test_a_demo_directory_from_before_the_marker_is_still_recognised(tmp_path: Path) -> None:
+    old = tmp_path / "recruit-demo"
+    (old / "outbox").mkdir(parents=True)
+    (old / "recruit.toml").write_text(demo_config_text("http://127.0.0.1:1/api/"))
+    (old / "outbox" / "1_invite_1.eml").write_text("x")
+    prepare_directory(old)
+    assert not (old / "recruit.toml").exists() and not list((old / "outbox").iterdir())
+    assert (old / MARKER).is_file()
+
+
+def test_the_summary_shows_commands_that_work_where_recruit_is_not_on_the_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    result = DemoResult(
+        directory=tmp_path / "recruit-demo",
+        run=PassResult(command="run"),
+        report_path=tmp_path / "recruit-demo" / "reports" / "r.html",
+        outbox=tmp_path / "recruit-demo" / "outbox",
+        emails=0,
+        port=8765,
+    )
+    text = "\n".join(summary_lines(result, argv0=".venv/bin/recruit"))
+    assert ".venv/bin/recruit sandbox serve --db recruit-demo/sandbox.db --port 8765" in text
+    assert ".venv/bin/recruit -c recruit-demo/recruit.toml status" in text
+    text = "\n".join(summary_lines(result, argv0="/usr/lib/python3/pytest"))
+    assert "\n  recruit sandbox serve" in text
 
 
 def test_init_scaffolds_a_study_that_loads(
@@ -76,3 +140,23 @@ def test_init_refuses_to_overwrite_and_writes_nothing(
     assert not (study / "templates").exists()
     assert run(["init", "--force", str(study)]) == 0
     assert (study / "recruit.toml").read_text() != "# mine\n"
+
+
+def test_init_keeps_secrets_and_participant_mail_out_of_git(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    study = tmp_path / "study"
+    assert run(["init", str(study)]) == 0
+    ignored = (study / ".gitignore").read_text().split()
+    assert {".env", "outbox/", "reports/", "state/"} <= set(ignored)
+
+    # A directory with its own .gitignore: init goes ahead and never touches it.
+    mine = tmp_path / "repo"
+    mine.mkdir()
+    (mine / ".gitignore").write_text("*.pyc\n")
+    assert run(["init", str(mine)]) == 0
+    assert (mine / ".gitignore").read_text() == "*.pyc\n"
+    assert (mine / "recruit.toml").exists()
+    assert "make sure it lists .env, outbox/" in capsys.readouterr().err
+    assert run(["init", "--force", str(mine)]) == 0
+    assert (mine / ".gitignore").read_text() == "*.pyc\n"

@@ -8,7 +8,10 @@ recruit is pointed at it with a [fields] mapping only; nothing in REDCap is rena
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import pytest
 
 from recruit_cli.cli.main import run
 from recruit_cli.mail.transports.outbox import eml_name
@@ -127,7 +130,9 @@ def _by_id(client: RedcapClient) -> dict[str, dict[str, str]]:
     return {r["record_id"]: r for r in client.export_records()}
 
 
-def test_a_legacy_project_keeps_its_fields_and_nobody_is_contacted_twice(tmp_path: Path) -> None:
+def test_a_legacy_project_keeps_its_fields_and_nobody_is_contacted_twice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with run_sandbox(metadata=LEGACY_METADATA) as sb:
         client = RedcapClient(sb.url, sb.token)
         assert client.import_records(LEGACY_RECORDS) == len(LEGACY_RECORDS)
@@ -172,4 +177,21 @@ def test_a_legacy_project_keeps_its_fields_and_nobody_is_contacted_twice(tmp_pat
         # And the next cron cycle has nothing to do.
         assert run([*cfg, "run"]) == 0
         assert _by_id(client) == after
+
+        # status and the report read the legacy records, naive timestamps and free-text
+        # reasons included: the IDs the scripts issued count as used.
+        capsys.readouterr()
+        assert run([*cfg, "status", "--json"]) == 0
+        status = json.loads(capsys.readouterr().out)
+        assert status["by_status"] == {
+            "manual_review_required": 1,
+            "eligible_invited": 4,
+            "ineligible_notified": 2,
+        }
+        assert [e["record_id"] for e in status["review_queue"]] == ["6"]
+        assert (status["groups"][0]["ids_used"], status["groups"][0]["next_id"]) == (4, 3004)
+        legacy_week = ["--week", "2026-W40", "--format", "json", "--json"]
+        assert run([*cfg, "report", *legacy_week]) == 0
+        summary = json.loads(capsys.readouterr().out)["data"]["summary"]
+        assert summary["Invited (2026-W40)"].startswith("1 ")  # record 1, by the scripts
         client.close()

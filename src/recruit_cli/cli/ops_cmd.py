@@ -14,36 +14,18 @@ Json = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
 def run(ctx: typer.Context, dry_run: DryRun = False, json: Json = False) -> None:
-    """Screen, alert staff, assign IDs, invite and notify: the cron entry point."""
-    from recruit_cli.errors import RecruitError
-    from recruit_cli.exit_codes import ExitCode
-    from recruit_cli.lock import run_lock
-    from recruit_cli.ops.healthcheck import ping
-    from recruit_cli.ops.run import run_all
-    from recruit_cli.redcap.client import RedcapClient
+    """Screen, alert staff, assign IDs, invite and notify: the cron entry point.
+
+    A step that fails is reported and the later steps still run where that is safe; the
+    exit code is the worst step's. Quiet on success off a terminal. With [ops]
+    healthcheck_url set, pings <url>/start, then <url>/<exit code>.
+    """
+    from recruit_cli.ops.run import run_cycle
     from recruit_cli.render import render_pass
 
     actx = get_context(ctx)
     actx.env.json = json
-    settings = actx.settings()
-    url = "" if dry_run else settings.ops.healthcheck_url
-    # The lock comes first: a run that finds another one in progress exits 0 without
-    # pinging, so the monitor sees one start and one end per real run.
-    with run_lock(settings.state_dir):
-        ping(url, "start")
-        code: int = ExitCode.UNEXPECTED
-        try:
-            client = RedcapClient.from_settings(settings)
-            try:
-                result = run_all(settings, client, dry_run=dry_run)
-            finally:
-                client.close()
-            code = result.exit_code
-        except RecruitError as exc:
-            code = exc.exit_code
-            raise
-        finally:
-            ping(url, str(int(code)))
+    result = run_cycle(actx.settings(), dry_run=dry_run)
     render_pass(actx.env, result)
     finish(result.exit_code)
 
@@ -71,13 +53,32 @@ def init(
     directory: Annotated[Path, typer.Argument(help="The study directory.")] = Path("."),
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
 ) -> None:
-    """Scaffold a study directory: recruit.toml, .env.example and templates/."""
+    """Scaffold a study directory: recruit.toml, .env.example, .gitignore and templates/."""
+    import shlex
+
     from recruit_cli.ops.init import init_study
 
     result = init_study(directory, force=force)
+    templates = directory / "templates" / "email"
     for path in result.written:
-        typer.echo(f"wrote {path}")
-    typer.echo("next: fill in recruit.toml, copy .env.example to .env, run `recruit doctor`")
+        if path.parent != templates:
+            typer.echo(f"wrote {path}")
+    copies = [p for p in result.written if p.parent == templates]
+    typer.echo(f"wrote {templates}/ ({len(copies)} files: the e-mail templates, to edit)")
+    for notice in result.notices:
+        typer.echo(notice, err=True)
+    here = directory.resolve() == Path.cwd().resolve()
+    cd = [] if here else [f"cd {shlex.quote(str(directory))}"]
+    typer.echo("\nNext:")
+    for step in (
+        *cd,
+        "cp .env.example .env && chmod 600 .env    # then put the REDCap API token in it",
+        "edit recruit.toml                         # REDCap URL, fields, criteria, groups, e-mail",
+        "recruit setup fields                      # the pipeline fields the project needs",
+        "recruit doctor                            # checks recruit.toml against the project",
+        "recruit run --dry-run                     # what the first pass would do",
+    ):
+        typer.echo(f"  {step}")
 
 
 def register(app: typer.Typer) -> None:

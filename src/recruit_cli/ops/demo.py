@@ -10,6 +10,9 @@ open the e-mails and the report, and rerun any command against the same data wit
 from __future__ import annotations
 
 import secrets
+import shutil
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -17,7 +20,7 @@ from pathlib import Path
 from string import Template
 from typing import TYPE_CHECKING
 
-from recruit_cli.errors import ConfigError
+from recruit_cli.errors import UsageError
 from recruit_cli.render import Environment
 from recruit_cli.results import PassResult
 
@@ -35,6 +38,16 @@ DEMO_TIMEZONE = "America/Los_Angeles"
 # fresh sandbox, so the previous run's outputs are removed first; nothing else is touched.
 _OWNED = ("sandbox.db", "recruit.toml", ".env")
 _OWNED_DIRS = ("outbox", "reports", "state")
+# Written into the directory by the demo. Only a directory holding it (or a recruit.toml the
+# demo wrote, from before the marker existed) is ever cleared: `--dir` pointed at a real
+# study by mistake must not delete its recruit.toml, its .env (the REDCap token) or the
+# Microsoft sign-in cache in state/.
+MARKER = ".recruit-demo"
+_MARKER_TEXT = (
+    "This directory was made by `recruit demo`. Running it again here replaces\n"
+    "sandbox.db, recruit.toml, .env and the files in outbox/, reports/ and state/.\n"
+)
+_DEMO_CONFIG_HEADER = "# recruit.toml written by `recruit demo`"
 
 
 @dataclass(frozen=True)
@@ -54,10 +67,22 @@ def demo_config_text(url: str) -> str:
 
 
 def prepare_directory(directory: Path) -> None:
-    """Create ``directory`` and clear what a previous demo run left there."""
+    """Create ``directory`` and clear what a previous demo run left there.
+
+    Raises:
+        UsageError: the directory holds files the demo would replace but was not made by
+            the demo (a study directory, say).
+    """
     if directory.exists() and not directory.is_dir():
-        raise ConfigError("the demo directory is a file", path=directory)
+        raise UsageError(f"--dir {directory}: is a file, not a directory")
     directory.mkdir(parents=True, exist_ok=True)
+    if not _made_by_demo(directory):
+        taken = [n for n in (*_OWNED, *_OWNED_DIRS) if (directory / n).exists()]
+        if taken:
+            raise UsageError(
+                f"--dir {directory}: already holds {', '.join(taken)} and was not made by "
+                "`recruit demo`; choose another directory (nothing was changed)"
+            )
     for name in _OWNED:
         (directory / name).unlink(missing_ok=True)
     for name in _OWNED_DIRS:
@@ -66,6 +91,18 @@ def prepare_directory(directory: Path) -> None:
             for item in sub.iterdir():
                 if item.is_file():
                     item.unlink()
+    (directory / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
+
+
+def _made_by_demo(directory: Path) -> bool:
+    if (directory / MARKER).is_file():
+        return True
+    config = directory / "recruit.toml"
+    try:
+        with config.open(encoding="utf-8") as fh:
+            return fh.readline().startswith(_DEMO_CONFIG_HEADER)
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def run_demo(
@@ -140,8 +177,15 @@ def _print_status(settings: Settings, client: RedcapClient, env: Environment) ->
     render_status(env, status_report(settings, client))
 
 
-def summary_lines(result: DemoResult) -> list[str]:
-    """What the demo tells a newcomer at the end: where to look next."""
+def summary_lines(result: DemoResult, *, argv0: str | None = None) -> list[str]:
+    """What the demo tells a newcomer at the end: what the run did and where to look next.
+
+    Args:
+        result: The demo's result.
+        argv0: How recruit was started (default ``sys.argv[0]``), to show commands the
+            reader can paste: after ``make demo``, recruit is ``.venv/bin/recruit``, not on
+            the PATH.
+    """
     here = Path.cwd()
 
     def show(path: Path) -> str:
@@ -150,7 +194,13 @@ def summary_lines(result: DemoResult) -> list[str]:
         except ValueError:
             return str(path)
 
+    recruit = _recruit_command(argv0 if argv0 is not None else sys.argv[0], show)
+    lines = ["", "What `recruit run` did, step by step:"]
+    for step in result.run.extra.get("steps", []):
+        done = ", ".join(f"{n} {action}" for action, n in step["counts"].items())
+        lines.append(f"  {step['step']:<7} {done or step['error'] or 'nothing to do'}")
     return [
+        *lines,
         "",
         f"Demo finished in {show(result.directory)}/",
         f"  e-mails (.eml, open in any mail client): {show(result.outbox)}/ ({result.emails})",
@@ -158,7 +208,18 @@ def summary_lines(result: DemoResult) -> list[str]:
         f"  the configuration it used:               {show(result.directory / 'recruit.toml')}",
         "To explore the same data, serve it again (the database keeps its token) and point",
         "recruit at it with the demo's configuration, from another terminal:",
-        f"  recruit sandbox serve --db {show(result.directory / 'sandbox.db')} "
+        f"  {recruit} sandbox serve --db {show(result.directory / 'sandbox.db')} "
         f"--port {result.port}",
-        f"  recruit -c {show(result.directory / 'recruit.toml')} status",
+        f"  {recruit} -c {show(result.directory / 'recruit.toml')} status",
     ]
+
+
+def _recruit_command(argv0: str, show: Callable[[Path], str]) -> str:
+    """``recruit`` when that name on the PATH is the program running, else its path."""
+    program = Path(argv0)
+    if program.name != "recruit":  # python -m, or a test runner
+        return "recruit"
+    found = shutil.which("recruit")
+    if found and Path(found).resolve() == program.resolve():
+        return "recruit"
+    return show(program)

@@ -1,14 +1,16 @@
 """Health-check pings, healthchecks.io style: ``<url>/start``, then ``<url>/<exit status>``.
 
 A ping is best effort: a monitoring outage must never fail or delay a recruitment run by
-more than a few seconds, so errors are logged at debug level and swallowed.
+more than a few seconds, so errors are swallowed. They are logged at INFO (the --log-file
+audit trail, not stderr: under cron every line on stderr is an e-mail), so a mistyped URL
+can be found there; the monitor itself notices the missing pings.
 """
 
 from __future__ import annotations
 
-import logging
+from recruit_cli.logs import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger("ops.healthcheck")
 
 TIMEOUT = 5.0
 
@@ -21,7 +23,10 @@ def ping(base_url: str, suffix: str) -> None:
 
     url = f"{base_url.rstrip('/')}/{suffix}"
     try:
-        requests.get(url, timeout=TIMEOUT)
+        response = requests.get(url, timeout=TIMEOUT)
     except requests.RequestException as exc:
         # The URL holds the check's secret UUID, so it is not logged.
-        log.debug("health-check ping %s failed: %s", suffix, type(exc).__name__)
+        log.info("health-check ping %s failed: %s", suffix, type(exc).__name__)
+        return
+    if not response.ok:  # e.g. 404: no check with that UUID
+        log.info("health-check ping %s answered HTTP %d", suffix, response.status_code)

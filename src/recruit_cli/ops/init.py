@@ -1,10 +1,12 @@
 """`recruit init [DIR]`: scaffold a study directory a coordinator can fill in.
 
 It writes ``recruit.toml`` (every key, commented), ``.env.example`` (the secrets, which never
-go in the config file) and ``templates/email/`` (copies of the shipped e-mail templates, each
-headed by a comment listing the variables it can use). Existing files are never overwritten
-unless ``force`` is set, and nothing is written at all when any would be refused, so a
-half-scaffolded directory can't happen.
+go in the config file), ``.gitignore`` (.env, outbox/, reports/, state/) and
+``templates/email/`` (copies of the shipped e-mail templates, each headed by a comment
+listing the variables it can use). Existing files are never overwritten unless ``force`` is
+set, and nothing is written at all when any would be refused, so a half-scaffolded
+directory can't happen. An existing ``.gitignore`` is never touched, even with ``force``
+(it is the user's, with their own entries); the result then says what it should list.
 """
 
 from __future__ import annotations
@@ -33,6 +35,20 @@ REDCAP_API_TOKEN=
 # RECRUIT_GRAPH_CLIENT_SECRET=
 """
 
+# The study directory may well go into version control (the configuration and templates
+# deserve a history); the secrets and anything holding participant data must not.
+GITIGNORE = """\
+# Written by `recruit init`: what must never be committed.
+# The secrets (the REDCap token, passwords).
+.env
+# E-mails written by the outbox transport: they hold participants' addresses.
+outbox/
+# Weekly reports (aggregates, but for the study team only) and recruit's lock files and
+# Microsoft sign-in cache.
+reports/
+state/
+"""
+
 TEMPLATE_HEADERS = {
     "invite": "study_id, booking_url, study_name, contact_email",
     "ineligible": "study_name, contact_email (never state the reason)",
@@ -45,6 +61,7 @@ TEMPLATE_HEADERS = {
 class InitResult:
     directory: Path
     written: tuple[Path, ...]
+    notices: tuple[str, ...] = ()
 
 
 def plan_files(directory: Path) -> dict[Path, str]:
@@ -55,6 +72,7 @@ def plan_files(directory: Path) -> dict[Path, str]:
             encoding="utf-8"
         ),
         directory / ".env.example": ENV_EXAMPLE,
+        directory / ".gitignore": GITIGNORE,
     }
     email_dir = package.joinpath("templates/email")
     files[directory / "templates" / "email" / "README.md"] = email_dir.joinpath(
@@ -81,6 +99,14 @@ def _walk(folder: Traversable) -> list[Traversable]:
 def init_study(directory: Path, *, force: bool = False) -> InitResult:
     """Write the scaffold into ``directory``; refuse (writing nothing) if a file exists."""
     files = plan_files(directory)
+    notices: list[str] = []
+    gitignore = directory / ".gitignore"
+    if gitignore.exists():
+        del files[gitignore]
+        notices.append(
+            f"{gitignore} exists and was left as it is: make sure it lists .env, outbox/, "
+            "reports/ and state/ (secrets and participants' addresses)"
+        )
     existing = [path for path in files if path.exists()]
     if existing and not force:
         names = ", ".join(str(p) for p in existing[:3]) + (" …" if len(existing) > 3 else "")
@@ -90,4 +116,4 @@ def init_study(directory: Path, *, force: bool = False) -> InitResult:
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
-    return InitResult(directory=directory, written=tuple(files))
+    return InitResult(directory=directory, written=tuple(files), notices=tuple(notices))

@@ -4,17 +4,24 @@ This is what cron calls every few minutes. Each step is one idempotent pass; a s
 fails is reported and the later steps still run when that is safe:
 
 - when REDCap itself is unreachable or refuses the token, every later step would fail the
-  same way (after its own retries), so they are reported as skipped;
-- when the mail service fails (or sign-in is needed), the remaining mail steps are skipped,
-  but the REDCap-only steps (assign) still run;
-- any other failure of one step leaves the others to run.
+  same way (after its own retries), so they are reported as skipped; REDCap refusing one
+  request (a field a rule names is not in the project, say) does not stop the others,
+  which make their own requests;
+- when the mail service fails (or sign-in is needed, or the transport can't be set up), the
+  remaining mail steps are skipped, but the REDCap-only steps (assign) still run;
+- any other failure of one step (a template that doesn't render, some records refused:
+  exit 3 or 5) leaves the others to run: each pass reads REDCap afresh and acts only on
+  records in its own starting status, so a later step never builds on an earlier one's
+  failure.
+
+An exception that is not a ``RecruitError`` is a bug; it ends the run (exit 1), since
+nothing can be said about what is safe after it.
 
 The run's exit code is the worst step's (``exit_codes.worst``).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,11 +31,12 @@ from recruit_cli.errors import (
     AuthError,
     MailError,
     RecruitError,
-    RedcapError,
+    RedcapTokenRejected,
     RedcapUnavailable,
     ServiceUnavailable,
 )
 from recruit_cli.exit_codes import ExitCode, worst
+from recruit_cli.logs import get_logger
 from recruit_cli.results import PassResult, RecordAction
 
 if TYPE_CHECKING:
@@ -36,10 +44,15 @@ if TYPE_CHECKING:
     from recruit_cli.redcap.client import RedcapClient
     from recruit_cli.settings import Settings
 
-log = logging.getLogger(__name__)
+# Under "recruit", so --log-file (the audit trail under cron) has one line per step.
+log = get_logger("ops.run")
 
 STEPS = ("screen", "alert", "assign", "invite", "notify")
 MAIL_STEPS = frozenset({"alert", "invite", "notify"})
+DRY_RUN_NOTICE = (
+    "dry run: each step plans from REDCap as it is now; records an earlier step would "
+    "change reach the later steps on a real run"
+)
 
 
 @dataclass(frozen=True)
@@ -61,26 +74,78 @@ class StepOutcome:
 
 
 class _TransportHolder:
-    """Builds the mail transport on first use, so a run with nothing to send never signs in."""
+    """Builds the mail transport once, when the first mail step starts.
+
+    Building is cheap (no transport connects or signs in before its first send), but it can
+    fail on configuration; ``failed`` then holds that error, so the run reports it once and
+    skips the other mail steps instead of failing each of them the same way.
+    """
 
     def __init__(self, settings: Settings, factory: Callable[[Settings], Transport] | None):
         self._settings = settings
         self._factory = factory
         self._transport: Transport | None = None
+        self.failed: RecruitError | None = None
 
     def get(self) -> Transport:
         if self._transport is None:
-            if self._factory is None:
-                from recruit_cli.mail.transports import make_transport
+            try:
+                if self._factory is None:
+                    from recruit_cli.mail.transports import make_transport
 
-                self._transport = make_transport(self._settings)
-            else:
-                self._transport = self._factory(self._settings)
+                    self._transport = make_transport(self._settings)
+                else:
+                    self._transport = self._factory(self._settings)
+            except RecruitError as exc:
+                self.failed = exc
+                raise
         return self._transport
 
     def close(self) -> None:
         if self._transport is not None:
             self._transport.close()
+
+
+def run_cycle(
+    settings: Settings,
+    *,
+    dry_run: bool = False,
+    transport_factory: Callable[[Settings], Transport] | None = None,
+) -> PassResult:
+    """One cron cycle: the lock, the health-check pings, and every pass (``run_all``).
+
+    The lock comes first: a run that finds another one in progress raises ``LockHeld``
+    (exit 0) without pinging, so the monitor sees one start and one end per real run. The
+    end ping carries the exit status the process ends with, also when a step raised: a
+    ``RecruitError``'s code, 130 for Ctrl-C, 1 for anything else (a bug). A dry run pings
+    nothing: it is not the scheduled job.
+    """
+    from recruit_cli.lock import run_lock
+    from recruit_cli.ops.healthcheck import ping
+    from recruit_cli.redcap.client import RedcapClient
+
+    url = "" if dry_run else settings.ops.healthcheck_url
+    with run_lock(settings.state_dir):
+        ping(url, "start")
+        code: int = ExitCode.UNEXPECTED
+        try:
+            client = RedcapClient.from_settings(settings)
+            try:
+                result = run_all(
+                    settings, client, dry_run=dry_run, transport_factory=transport_factory
+                )
+            finally:
+                client.close()
+            code = result.exit_code
+        except RecruitError as exc:
+            code = exc.exit_code
+            raise
+        except KeyboardInterrupt:
+            code = 130  # what cli.main exits with
+            raise
+        finally:
+            ping(url, str(int(code)))
+    return result
 
 
 def run_all(
@@ -108,37 +173,63 @@ def run_all(
     }
     outcomes: list[StepOutcome] = []
     redcap_down = mail_down = ""
+    log.info("run: start%s", " (dry run)" if dry_run else "")
     try:
         for step in STEPS:
             blocked = redcap_down or (mail_down if step in MAIL_STEPS else "")
             if blocked:
                 outcomes.append(StepOutcome(step, None, error=f"skipped: {blocked}", skipped=True))
+                log.info("run: %s skipped: %s", step, blocked)
                 continue
             try:
                 result = passes[step]()
             except RecruitError as exc:
-                log.error("%s failed: %s", step, exc)
+                # Logged at INFO: the operator sees it once on stderr, as a notice of the
+                # run's result; the log file keeps it with the time.
+                log.info("run: %s failed (exit %d): %s", step, exc.exit_code, exc)
                 outcomes.append(StepOutcome(step, None, error=str(exc), exit_code=exc.exit_code))
                 if _is_redcap_failure(exc):
                     redcap_down = f"REDCap failed in {step}"
+                elif transport.failed is exc:
+                    mail_down = "the mail transport could not be set up"
                 elif isinstance(exc, MailError | AuthError | ServiceUnavailable):
                     mail_down = f"mail failed in {step}"
                 continue
             outcomes.append(StepOutcome(step, result, exit_code=result.exit_code))
-            if step in MAIL_STEPS and result.exit_code in (ExitCode.AUTH, ExitCode.UNAVAILABLE):
-                mail_down = f"mail failed in {step}"
+            _log_step(step, result)
+            if step in MAIL_STEPS and result.exit_code == ExitCode.AUTH:
+                mail_down = f"Microsoft sign-in needed (in {step})"
+            elif step in MAIL_STEPS and result.exit_code == ExitCode.UNAVAILABLE:
+                # An outreach pass turns both outages into its exit code; if it was REDCap,
+                # assign (which still runs) finds out after its own retries.
+                mail_down = f"REDCap or the mail service was unavailable in {step}"
     finally:
         transport.close()
-    return _fold(outcomes, dry_run=dry_run)
+    folded = _fold(outcomes, dry_run=dry_run)
+    log.info("run: done, exit %d", folded.exit_code)
+    return folded
+
+
+def _log_step(step: str, result: PassResult) -> None:
+    counts = ", ".join(f"{n} {action}" for action, n in result.counts.items()) or "nothing to do"
+    log.info("run: %s exit %d: %s", step, result.exit_code, counts)
+    if result.exit_code != ExitCode.OK:
+        for notice in result.notices:
+            log.info("run: %s: %s", step, notice)
 
 
 def _is_redcap_failure(exc: RecruitError) -> bool:
-    return isinstance(exc, RedcapError | RedcapUnavailable)
+    """REDCap can't be used at all: every later step would fail the same way."""
+    return isinstance(exc, RedcapTokenRejected | RedcapUnavailable)
 
 
 def _fold(outcomes: list[StepOutcome], *, dry_run: bool) -> PassResult:
     actions: list[RecordAction] = []
     notices: list[str] = []
+    if dry_run:
+        # Nothing is written, so each step plans from REDCap as it is now: a record an earlier
+        # step would move (screened, given an ID) appears in the later steps only on a real run.
+        notices.append(DRY_RUN_NOTICE)
     for outcome in outcomes:
         if outcome.result is not None:
             actions.extend(outcome.result.actions)

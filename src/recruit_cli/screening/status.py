@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from recruit_cli.render import Environment
 
 SCHEMA = "recruit.status/1"
+# Rows of the manual-review queue printed as text; --json always holds the whole queue.
+QUEUE_ROWS = 20
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,12 @@ def render_status(env: Environment, report: StatusReport) -> None:
         ("Safety review queue", report.safety_queue, True),
         ("Manual review queue", report.review_queue, False),
     ):
+        if not queue:
+            console.print(f"{title}: empty")
+            continue
+        # Every safety case waits for a person, so all are shown; a long manual-review queue
+        # is cut to its oldest rows, with the reasons of the whole queue counted below it.
+        shown = queue if safety else queue[:QUEUE_ROWS]
         table = Table(title=f"{title}: {len(queue)}", title_justify="left")
         table.add_column("record", justify="right")
         table.add_column("reasons", overflow="fold")
@@ -198,7 +206,7 @@ def render_status(env: Environment, report: StatusReport) -> None:
         if safety:
             table.add_column("alerted")
             table.add_column("acknowledged")
-        for e in queue:
+        for e in shown:
             cells = [
                 escape(e.record_id),
                 escape(", ".join(e.codes)),
@@ -207,10 +215,15 @@ def render_status(env: Environment, report: StatusReport) -> None:
             if safety:
                 cells += ["yes" if e.alerted else "NO", "yes" if e.acknowledged else "no"]
             table.add_row(*cells)
-        if queue:
-            console.print(table)
-        else:
-            console.print(f"{title}: empty")
+        console.print(table)
+        if len(shown) < len(queue):
+            console.print(
+                f"… and {len(queue) - len(shown)} more (all of them: recruit status --json)",
+                markup=False,
+            )
+            codes = Counter(code for e in queue for code in e.codes)
+            by_reason = ", ".join(f"{code} {n}" for code, n in codes.most_common())
+            console.print(f"reasons in the whole queue: {by_reason}", markup=False)
 
 
 def _codes(reasons: str) -> tuple[str, ...]:
