@@ -244,6 +244,22 @@ def test_doctor_wrong_token_exits_3(
     assert "B" * 32 not in out
 
 
+def test_doctor_without_a_token_still_shows_the_local_checks(
+    cli_env: Sandbox,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("REDCAP_API_TOKEN")
+    cfg = str(write_config(tmp_path, cli_env.url))
+    code, out, _ = recruit(capsys, "--config", cfg, "doctor", "--json")
+    assert code == 3
+    rows = {c["name"]: c for c in json.loads(out)["checks"]}
+    assert rows["rules parse"]["state"] == "ok" and rows["e-mail templates"]["state"] == "ok"
+    assert rows["token accepted"]["state"] == "fail"
+    assert "REDCAP_API_TOKEN" in rows["token accepted"]["detail"]
+
+
 def test_setup_fields_prints_and_applies(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

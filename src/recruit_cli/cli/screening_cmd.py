@@ -109,13 +109,19 @@ def status(ctx: typer.Context, json: Json = False) -> None:
 
 def doctor(ctx: typer.Context, json: Json = False) -> None:
     """Check the configuration against the REDCap project; non-zero exit on a problem."""
+    from recruit_cli.errors import ConfigError
     from recruit_cli.screening.doctor import render_doctor, run_doctor
 
     actx = get_context(ctx)
     actx.env.json = json
     settings = actx.settings()
-    with _client(settings) as client:
-        report = run_doctor(settings, client)
+    try:
+        client = _client(settings)
+    except ConfigError as exc:  # no token yet: still show every check that needs none
+        report = run_doctor(settings, None, no_client=str(exc))
+    else:
+        with client:
+            report = run_doctor(settings, client)
     render_doctor(actx.env, report)
     finish(report.exit_code)
 

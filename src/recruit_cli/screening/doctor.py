@@ -258,12 +258,21 @@ def _check_pipeline(settings: Settings, meta: Mapping[str, FieldMeta]) -> list[C
     return checks
 
 
-def run_doctor(settings: Settings, client: RedcapClient) -> DoctorReport:
-    """Run every check; REDCap failures become failed checks, not exceptions."""
+def run_doctor(
+    settings: Settings, client: RedcapClient | None, *, no_client: str = ""
+) -> DoctorReport:
+    """Run every check; REDCap failures become failed checks, not exceptions.
+
+    With no client (no token yet: ``no_client`` says why) the local checks still run, and
+    the token is one failed row, so a new study sees its whole checklist at once.
+    """
     from recruit_cli.mail.checks import mail_checks
 
     rules, parsed = parse_rules(settings)
     checks = [parsed, check_ranges(settings), check_safety(settings), *mail_checks(settings)]
+    if client is None:
+        checks.append(Check("token accepted", FAIL, no_client, ExitCode.CONFIG))
+        return DoctorReport(tuple(checks))
     try:
         info = client.export_project_info()
     except ServiceUnavailable as exc:

@@ -253,7 +253,9 @@ def _result(
         if dry_run:
             notices.append(f"SAFETY: record {rid} would need staff review")
         else:
-            log.warning("record %s matched the safety rule: staff review needed", rid)
+            # INFO, for --log-file: the notice below already tells stderr (and cron's MAILTO)
+            # once; a WARNING too would say it twice in every cron mail.
+            log.info("record %s matched the safety rule: staff review needed", rid)
             notices.append(f"SAFETY: record {rid} needs staff review")
     extra: dict[str, object] = {"safety_flagged": flagged}
     if plan.not_ready:
