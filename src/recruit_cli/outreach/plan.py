@@ -138,19 +138,27 @@ def _decide(
         return Decision(rid, Verdict.ALREADY_SENT, key=claim.key, claim=claim)
     if done and not resend:
         return Decision(rid, Verdict.SKIP, detail=f"already {spec.done_action}")
-    dnc = settings.fields.do_not_contact
-    if spec.participant and dnc and row.get(dnc, "").strip() == "1":
-        return Decision(
-            rid,
-            Verdict.REVIEW,
-            claim=claim,
-            detail=f"do_not_contact: {settings.fields.do_not_contact} is set; nothing sent",
-        )
+    refused = contact_refused(settings, spec, row)
+    if refused:
+        return Decision(rid, Verdict.REVIEW, claim=claim, detail=refused)
     problem = spec.check(row)
     if problem:
         verdict = Verdict.REVIEW if spec.participant else Verdict.SKIP
         return Decision(rid, verdict, claim=claim, detail=problem)
     return Decision(rid, Verdict.SEND, key=key, claim=claim, resend=resend and done)
+
+
+def contact_refused(settings: Settings, spec: Spec, row: Row) -> str:
+    """The review reason when the person asked not to be contacted, else "".
+
+    Asked of every row read before a participant message goes out: when the pass is
+    planned, when a window is re-read, before each send of a slow (paced) window, and when
+    an interrupted send is resumed.
+    """
+    dnc = settings.fields.do_not_contact
+    if spec.participant and dnc and row.get(dnc, "").strip() == "1":
+        return f"do_not_contact: {dnc} is set; nothing sent"
+    return ""
 
 
 def append_reason(existing: str, reason: str) -> str:

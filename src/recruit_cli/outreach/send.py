@@ -19,6 +19,7 @@ the mark). Crash points: ``outreach.after_claim``, ``outreach.after_send``,
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -43,6 +44,7 @@ from recruit_cli.outreach.plan import (
     Verdict,
     append_reason,
     check_requested,
+    contact_refused,
     decide,
     plan_pass,
     planned_action,
@@ -59,6 +61,10 @@ WINDOW = 10  # records re-read per export just before they are claimed and sent
 # (after a crash the next pass asks the transport about each). SMTP cannot answer, so there
 # a claim covers only the one message about to be sent; unknown transports are treated alike.
 VERIFIABLE = frozenset({"outbox", "graph"})
+# Do-not-contact is checked before every send. A window is re-read just before its claims;
+# when sending it takes longer than this (Graph's pacing: 2 s a message at 30 a minute), the
+# records not yet sent are read again before the next send.
+RECHECK_AFTER = 5.0  # seconds
 
 _T = TypeVar("_T")
 Build = Callable[[Settings, Row, str], OutgoingMessage]  # (settings, row, key) -> message
@@ -78,6 +84,11 @@ class _Job:
     decision: Decision  # as re-decided on the row read just before the send
     key: str
     message: OutgoingMessage
+
+
+def _not_in(jobs: Sequence[_Job], withdrawn: set[str]) -> list[_Job]:
+    """The jobs whose claims are still open (a withdrawn one was already settled)."""
+    return [job for job in jobs if job.decision.record_id not in withdrawn]
 
 
 def chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
@@ -110,6 +121,7 @@ class Outreach:
         self._actions: list[RecordAction] = []
         self._notices: list[str] = []
         self._sent = 0
+        self._read_at = time.monotonic()  # when the rows being sent were last read
 
     # -- the pass ---------------------------------------------------------------------------
 
@@ -202,6 +214,7 @@ class Outreach:
         fresh_rows = self._call(
             lambda: self.client.export_records(records=ids, fields=list(self.spec.fields))
         )
+        self._read_at = time.monotonic()
         fresh = {row.get(f.record_id, ""): row for row in fresh_rows}
         jobs: list[_Job] = []
         for d in window:
@@ -216,6 +229,10 @@ class Outreach:
                     self._act(d.record_id, "skipped", "claimed by another run meanwhile")
                 else:
                     self._settle(again)
+                continue
+            refused = contact_refused(self.settings, self.spec, row) if resumed else ""
+            if refused:  # an interrupted send is not resumed for someone who opted out since
+                self._settle(replace(again, verdict=Verdict.REVIEW, detail=refused, row=row))
                 continue
             job = self._compose(replace(again, verdict=Verdict.SEND, key=d.key))
             if job is not None:
@@ -263,12 +280,17 @@ class Outreach:
             self._release(chunk)
             raise
         crash_point("outreach.after_claim")
+        withdrawn: set[str] = set()
         for index, job in enumerate(chunk):
+            if time.monotonic() - self._read_at > RECHECK_AFTER:
+                withdrawn |= self._recheck(_not_in(chunk[index:], withdrawn))
+            if job.decision.record_id in withdrawn:
+                continue
             try:
                 self.transport.send(job.message)
             except RecipientRejected as exc:
                 if self._address_is_configured():
-                    self._release(chunk[index:])
+                    self._release(_not_in(chunk[index:], withdrawn))
                 self._refused_address(job.decision.record_id, exc)
                 reason = "email_invalid: the mail service refused the address"
                 self._review(job.decision, reason)
@@ -277,13 +299,13 @@ class Outreach:
             except DeliveryUncertain as exc:
                 # The service may have accepted it before the answer was lost: keep the claim
                 # for the next pass to reconcile; the rest of the chunk was never handed over.
-                self._release(chunk[index + 1 :])
+                self._release(_not_in(chunk[index + 1 :], withdrawn))
                 self._act(job.decision.record_id, "uncertain", "kept the claim", ok=False)
                 raise _Stop(exc.exit_code, f"{self.spec.command}: {exc}") from exc
             except RecruitError as exc:
                 # Unreachable/throttled after the transport's retries, sign-in needed, send-as
                 # refused...: this message was not accepted, nor were the rest of the chunk.
-                self._release(chunk[index:])
+                self._release(_not_in(chunk[index:], withdrawn))
                 raise _Stop(exc.exit_code, f"{self.spec.command}: {exc}") from exc
             if job.decision.resend:
                 log.warning(
@@ -297,6 +319,37 @@ class Outreach:
             self._act(job.decision.record_id, self.spec.done_action, job.key)
             log.info("%s: record %s sent (%s)", self.spec.command, job.decision.record_id, job.key)
             crash_point("outreach.after_send")
+
+    def _recheck(self, jobs: Sequence[_Job]) -> set[str]:
+        """Re-read claimed records not yet sent; withdraw those that opted out or moved.
+
+        Returns the record ids withdrawn: their claims are undone (and an opt-out goes to
+        review, as when the pass is planned).
+        """
+        f = self.settings.fields
+        ids = [job.decision.record_id for job in jobs]
+        rows = self._call(
+            lambda: self.client.export_records(records=ids, fields=list(self.spec.fields))
+        )
+        self._read_at = time.monotonic()
+        fresh = {row.get(f.record_id, ""): row for row in rows}
+        withdrawn: set[str] = set()
+        for job in jobs:
+            d = job.decision
+            row = fresh.get(d.record_id)
+            status = row.get(f.status, "").strip() if row is not None else ""
+            refused = contact_refused(self.settings, self.spec, row) if row is not None else ""
+            if refused:
+                self._review(d, refused)
+                self._act(d.record_id, "do_not_contact", refused)
+            elif row is None or (status != self.spec.status_from and not d.resend):
+                undo = {f.email_claim: d.row.get(f.email_claim, "")}
+                self._pending[d.record_id] = self._with_id(d.record_id, undo)
+                self._act(d.record_id, "skipped", "changed before its send; not sent")
+            else:
+                continue
+            withdrawn.add(d.record_id)
+        return withdrawn
 
     # -- REDCap rows ------------------------------------------------------------------------
 
