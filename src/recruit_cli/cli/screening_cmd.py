@@ -5,6 +5,7 @@ Library modules are imported inside each command so that ``recruit --help`` stay
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -28,68 +29,32 @@ def screen(
     ctx: typer.Context, dry_run: DryRun = False, record: Records = None, json: Json = False
 ) -> None:
     """Classify pending, ready submissions: eligible, ineligible, manual or safety review."""
-    from recruit_cli.lock import run_lock
-    from recruit_cli.render import render_pass
+    from recruit_cli.ops.run import screen_and_alert
 
-    actx = get_context(ctx)
-    actx.env.json = json
-    settings = actx.settings()
-    with run_lock(settings.state_dir), _client(settings) as client:
-        result = _screen_and_alert(settings, client, records=record, dry_run=dry_run)
-    render_pass(actx.env, result)
-    finish(result.exit_code)
-
-
-def _screen_and_alert(
-    settings: Settings, client: RedcapClient, *, records: list[str] | None, dry_run: bool
-) -> PassResult:
-    """The screen pass, then (for real runs) the staff alert for every unalerted safety record.
-
-    The alert pass is separate so that ``recruit run`` can order it itself; its failure (mail
-    down, sign-in needed) never hides what screening wrote: it becomes a notice and an exit code.
-    """
-    from dataclasses import replace
-
-    from recruit_cli.errors import RecruitError
-    from recruit_cli.exit_codes import worst
-    from recruit_cli.screening.batches import combine
-    from recruit_cli.screening.screen import screen_pass
-
-    result = screen_pass(settings, client, records=records, dry_run=dry_run)
-    if dry_run:
-        return result
-    from recruit_cli.outreach.safety import alert_pass
-
-    try:
-        from recruit_cli.mail.transports import make_transport
-
-        transport = make_transport(settings)
-        try:
-            alerts = alert_pass(settings, client, transport, dry_run=False)
-        finally:
-            transport.close()
-    except RecruitError as exc:
-        return replace(
-            result,
-            notices=(*result.notices, f"safety alerts not sent: {exc}"),
-            exit_code=worst([result.exit_code, exc.exit_code]),
-        )
-    return combine("screen", result, alerts)
+    _locked_pass(ctx, json, lambda s, c: screen_and_alert(s, c, records=record, dry_run=dry_run))
 
 
 def assign(
     ctx: typer.Context, dry_run: DryRun = False, record: Records = None, json: Json = False
 ) -> None:
     """Give eligible records the next study ID of their group (verified, race-safe)."""
+    from recruit_cli.screening.assign import assign_pass
+
+    _locked_pass(ctx, json, lambda s, c: assign_pass(s, c, records=record, dry_run=dry_run))
+
+
+def _locked_pass(
+    ctx: typer.Context, json: bool, run_pass: Callable[[Settings, RedcapClient], PassResult]
+) -> None:
+    """Load the settings, hold the run lock, run one pass, render it, exit with its code."""
     from recruit_cli.lock import run_lock
     from recruit_cli.render import render_pass
-    from recruit_cli.screening.assign import assign_pass
 
     actx = get_context(ctx)
     actx.env.json = json
     settings = actx.settings()
     with run_lock(settings.state_dir), _client(settings) as client:
-        result = assign_pass(settings, client, records=record, dry_run=dry_run)
+        result = run_pass(settings, client)
     render_pass(actx.env, result)
     finish(result.exit_code)
 

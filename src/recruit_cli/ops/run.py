@@ -244,3 +244,40 @@ def _fold(outcomes: list[StepOutcome], *, dry_run: bool) -> PassResult:
         exit_code=worst([o.exit_code for o in outcomes]),
         extra={"steps": [o.to_dict() for o in outcomes]},
     )
+
+
+def screen_and_alert(
+    settings: Settings, client: RedcapClient, *, records: list[str] | None, dry_run: bool
+) -> PassResult:
+    """The screen pass, then (for real runs) the staff alert for every unalerted safety record.
+
+    This is `recruit screen`: a safety match alerts staff at once, not at the next
+    `recruit run`. The alert pass is separate so that ``run_all`` can order it itself; its
+    failure (mail down, sign-in needed) never hides what screening wrote: it becomes a
+    notice and an exit code.
+    """
+    from dataclasses import replace
+
+    from recruit_cli.screening.batches import combine
+    from recruit_cli.screening.screen import screen_pass
+
+    result = screen_pass(settings, client, records=records, dry_run=dry_run)
+    if dry_run:
+        return result
+    from recruit_cli.outreach.safety import alert_pass
+
+    try:
+        from recruit_cli.mail.transports import make_transport
+
+        transport = make_transport(settings)
+        try:
+            alerts = alert_pass(settings, client, transport, dry_run=False)
+        finally:
+            transport.close()
+    except RecruitError as exc:
+        return replace(
+            result,
+            notices=(*result.notices, f"safety alerts not sent: {exc}"),
+            exit_code=worst([result.exit_code, exc.exit_code]),
+        )
+    return combine("screen", result, alerts)
