@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class Secret:
@@ -52,10 +53,30 @@ class Status(StrEnum):
     SAFETY_REVIEW = "safety_review"  # safety rule fired: no automated e-mail, staff alerted
 
 
+def time_zone(name: str) -> ZoneInfo:
+    """The study's IANA time zone, or a ConfigError naming ``study.timezone``.
+
+    The config loader refuses a bad zone when it loads; this is the one place the rest of
+    recruit turns the name into a zone.
+    """
+    from recruit_cli.errors import ConfigError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # "Pacific" is a directory
+        raise ConfigError(
+            f"unknown time zone {name!r} (use an IANA name like America/New_York)",
+            key="study.timezone",
+        ) from exc
+
+
 @dataclass(frozen=True)
 class StudySettings:
     name: str
     timezone: str = "UTC"
+
+    def zone(self) -> ZoneInfo:
+        return time_zone(self.timezone)
 
 
 @dataclass(frozen=True)

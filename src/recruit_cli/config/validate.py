@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from recruit_cli.config.convert import Context
 from recruit_cli.config.lines import KeyPath
+from recruit_cli.errors import ConfigError
 from recruit_cli.settings import Settings
 
 CODE = re.compile(r"[a-z][a-z0-9_]*")
@@ -49,11 +50,9 @@ def validate(s: Settings, ctx: Context) -> None:
 def _study(s: Settings, ctx: Context) -> None:
     if not s.study.name.strip():
         raise ctx.error("the study needs a name", ("study", "name"))
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     try:
-        ZoneInfo(s.study.timezone)
-    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # "Pacific" is a directory
+        s.study.zone()
+    except ConfigError as exc:  # re-raised with the file and line
         raise ctx.error(
             f"unknown time zone '{s.study.timezone}' (use an IANA name like America/New_York)",
             ("study", "timezone"),

@@ -63,16 +63,13 @@ def alert_spec(settings: Settings) -> Spec:
 
 def fired_at(settings: Settings, row: Row) -> str:
     """When the rule fired (the screening time), shown in the study's time zone."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     raw = row.get(settings.fields.screened_at, "").strip()
     try:
         when = datetime.fromisoformat(raw)
-        zone = ZoneInfo(settings.study.timezone)
-    except (ValueError, ZoneInfoNotFoundError):
+    except ValueError:
         return "not recorded"
     if when.tzinfo is not None:
-        when = when.astimezone(zone)
+        when = when.astimezone(settings.study.zone())
     return when.strftime("%Y-%m-%d %H:%M %Z").strip()
 
 

@@ -24,7 +24,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from recruit_cli.errors import (
     ConfigError,
@@ -431,11 +430,7 @@ class Outreach:
         return self._fixed_now or datetime.now(UTC)
 
     def _stamp(self, at: datetime) -> str:
-        try:
-            zone = ZoneInfo(self.settings.study.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            zone = ZoneInfo("UTC")
-        return at.astimezone(zone).isoformat(timespec="seconds")
+        return at.astimezone(self.settings.study.zone()).isoformat(timespec="seconds")
 
     # A record moved to review is handled, not failed: it is written, with its reason, to
     # the queue staff work from (as screening does with malformed data), so it doesn't

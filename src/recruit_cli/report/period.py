@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from recruit_cli.errors import ConfigError, UsageError
+from recruit_cli.errors import UsageError
+from recruit_cli.settings import time_zone
 
 _WEEK = re.compile(r"(\d{4})-W(\d{2})")
 TREND_WEEKS = 12
@@ -49,17 +49,9 @@ class Period:
         return local_midnight(self.last + timedelta(days=1), self.timezone)
 
 
-def zone(name: str) -> ZoneInfo:
-    """The study timezone, or a ConfigError naming the key."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"unknown timezone {name!r}", key="study.timezone") from exc
-
-
 def local_midnight(day: date, timezone: str) -> datetime:
     """Midnight starting ``day`` on the study's wall clock, as an aware datetime."""
-    return datetime.combine(day, time(0), tzinfo=zone(timezone))
+    return datetime.combine(day, time(0), tzinfo=time_zone(timezone))
 
 
 def week_period(year: int, week: int, timezone: str) -> Period:
@@ -89,7 +81,7 @@ def parse_date(text: str, option: str) -> date:
 
 def last_complete_week(now: datetime, timezone: str) -> Period:
     """The ISO week before the one ``now`` falls in, on the study's wall clock."""
-    today = now.astimezone(zone(timezone)).date()
+    today = now.astimezone(time_zone(timezone)).date()
     monday = today - timedelta(days=today.weekday())
     previous = monday - timedelta(days=7)
     return Period(previous, previous + timedelta(days=6), timezone)
@@ -109,7 +101,7 @@ def resolve_period(
     Raises:
         UsageError: bad or contradictory options, with the option named.
     """
-    zone(timezone)
+    time_zone(timezone)
     if week is not None and (since is not None or until is not None):
         raise UsageError("use either --week or --since/--until, not both")
     if week is not None:

@@ -126,11 +126,11 @@ def run_sandbox(
         raise UsageError("the sandbox token must be 32 hexadecimal characters")
     clock = None
     if timezone is not None:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        from recruit_cli.settings import time_zone
 
         try:
-            clock = ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # "Pacific" is a directory
+            clock = time_zone(timezone)
+        except ConfigError as exc:  # a command-line option here, not the config file
             raise UsageError(f"unknown time zone {timezone!r}") from exc
     fault_state = Faults()
     fault_state.set(faults if faults is not None else os.environ.get(FAULTS_ENV, ""))

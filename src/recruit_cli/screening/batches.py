@@ -6,9 +6,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from recruit_cli.errors import ConfigError, RedcapError, RedcapTokenRejected
+from recruit_cli.errors import RedcapError, RedcapTokenRejected
 from recruit_cli.exit_codes import ExitCode, worst
 from recruit_cli.results import PassResult
 
@@ -42,15 +41,7 @@ def base_rows(rows: Sequence[Mapping[str, str]]) -> list[dict[str, str]]:
 
 def study_now(settings: Settings) -> datetime:
     """Now, in the study's time zone (timestamps are written with their offset)."""
-    try:
-        zone = ZoneInfo(settings.study.timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(
-            f"unknown time zone {settings.study.timezone!r}",
-            path=settings.path,
-            key="study.timezone",
-        ) from exc
-    return datetime.now(zone)
+    return datetime.now(settings.study.zone())
 
 
 def study_today(now: datetime) -> date:
