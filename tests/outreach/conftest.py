@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from outreach_support import build_settings
+from outreach_support import MakeSettings, build_settings
 
 from recruit_cli.redcap.client import RedcapClient
 from recruit_cli.sandbox import Sandbox, run_sandbox
 from recruit_cli.settings import Settings
-
-MakeSettings = Callable[..., Settings]
 
 
 @pytest.fixture

@@ -6,13 +6,16 @@ import copy
 import email
 import email.message
 import email.policy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from recruit_cli.config import settings_from_mapping
 from recruit_cli.redcap.client import RedcapClient
 from recruit_cli.settings import Settings, Status
+
+# A fixture (see conftest.py) building settings for the test's sandbox, with overrides.
+MakeSettings = Callable[..., Settings]
 
 STAFF = "oncall@example.org"
 SENDER = "team@example.org"

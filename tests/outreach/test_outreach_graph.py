@@ -8,9 +8,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from outreach_support import GRAPH_SECRET_ENV, LAB_MAILBOX, graph_table, person, records
+from outreach_support import (
+    GRAPH_SECRET_ENV,
+    LAB_MAILBOX,
+    MakeSettings,
+    graph_table,
+    person,
+    records,
+)
 
-from conftest import MakeSettings
 from recruit_cli.exit_codes import ExitCode
 from recruit_cli.mail.transports import make_transport
 from recruit_cli.outreach.claims import claimed, sent

@@ -8,9 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from outreach_support import STAFF, body, outbox, person, records
+from outreach_support import STAFF, MakeSettings, body, outbox, person, records
 
-from conftest import MakeSettings
 from recruit_cli.errors import UsageError
 from recruit_cli.exit_codes import ExitCode
 from recruit_cli.mail.message import OutgoingMessage, SendReceipt

@@ -17,8 +17,8 @@ from recruit_cli.outreach.claims import (
     resend_key,
     sent,
 )
-from recruit_cli.outreach.invite import invite_key, invite_spec
-from recruit_cli.outreach.plan import Verdict, append_reason, decide, plan_pass
+from recruit_cli.outreach.invite import invite_spec
+from recruit_cli.outreach.plan import Verdict, append_reason, decide, message_key, plan_pass
 from recruit_cli.outreach.safety import alert_spec
 from recruit_cli.settings import Settings, Status
 
@@ -120,10 +120,17 @@ def test_resend_gets_a_fresh_key_and_only_when_asked(settings: Settings) -> None
     spec = invite_spec(settings)
     claim = sent("7:invite:1", NOW)
     done = row(pipeline_processing_status="eligible_invited", pipeline_email_claim=claim)
-    [plain] = plan_pass(settings, spec, [done], keys=lambda r: invite_key(settings, r), now=NOW)
+    [plain] = plan_pass(
+        settings, spec, [done], keys=lambda r: message_key(settings, r, "invite"), now=NOW
+    )
     assert plain.verdict is Verdict.SKIP
     [again] = plan_pass(
-        settings, spec, [done], keys=lambda r: invite_key(settings, r), resend=True, now=NOW
+        settings,
+        spec,
+        [done],
+        keys=lambda r: message_key(settings, r, "invite"),
+        resend=True,
+        now=NOW,
     )
     assert again.verdict is Verdict.SEND and again.resend
     assert again.key == "7:invite:1:resend-20240501T120000Z"

@@ -13,9 +13,8 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from outreach_support import person, records
+from outreach_support import MakeSettings, person, records
 
-from conftest import MakeSettings
 from recruit_cli.exit_codes import ExitCode
 from recruit_cli.mail.transports import make_transport
 from recruit_cli.outreach.claims import claimed, sent

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from recruit_cli.mail.compose import compose, idempotency_key
+from recruit_cli.mail.compose import compose
 from recruit_cli.mail.message import OutgoingMessage, Transport
 from recruit_cli.outreach.participant import (
     address,
@@ -62,11 +62,6 @@ def build_invite(settings: Settings, row: Row, key: str) -> OutgoingMessage:
     )
 
 
-def invite_key(settings: Settings, row: Row) -> str:
-    rid = row.get(settings.fields.record_id, "")
-    return idempotency_key(rid, KIND, settings.email.template_version)
-
-
 def invite_pass(
     settings: Settings,
     client: RedcapClient,
@@ -103,7 +98,6 @@ def invite_pass(
         transport,
         invite_spec(settings),
         build=build_invite,
-        keys=lambda row: invite_key(settings, row),
         records=records,
         resend=resend,
         dry_run=dry_run,

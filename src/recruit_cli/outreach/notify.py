@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from recruit_cli.mail.compose import compose, idempotency_key
+from recruit_cli.mail.compose import compose
 from recruit_cli.mail.message import OutgoingMessage, Transport
 from recruit_cli.outreach.participant import (
     address,
@@ -52,11 +52,6 @@ def build_notice(settings: Settings, row: Row, key: str) -> OutgoingMessage:
     )
 
 
-def notify_key(settings: Settings, row: Row) -> str:
-    rid = row.get(settings.fields.record_id, "")
-    return idempotency_key(rid, KIND, settings.email.template_version)
-
-
 def notify_pass(
     settings: Settings,
     client: RedcapClient,
@@ -78,7 +73,6 @@ def notify_pass(
         transport,
         notify_spec(settings),
         build=build_notice,
-        keys=lambda row: notify_key(settings, row),
         records=records,
         resend=resend,
         dry_run=dry_run,

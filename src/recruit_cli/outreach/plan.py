@@ -14,6 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from recruit_cli.errors import MailError, UsageError
+from recruit_cli.mail.compose import idempotency_key
 from recruit_cli.outreach.claims import (
     Claim,
     ClaimFormatError,
@@ -167,6 +168,13 @@ def append_reason(existing: str, reason: str) -> str:
     if reason not in lines:
         lines.append(reason)
     return "\n".join(lines)
+
+
+def message_key(settings: Settings, row: Row, kind: str) -> str:
+    """The idempotency key of ``kind``'s message to this row's record (MailError if the
+    record id can't be part of a key)."""
+    rid = row.get(settings.fields.record_id, "")
+    return idempotency_key(rid, kind, settings.email.template_version)
 
 
 def plan_pass(

@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 
 from recruit_cli.errors import UsageError
 from recruit_cli.mail.message import OutgoingMessage, Transport
-from recruit_cli.outreach.invite import build_invite, invite_key, invite_spec
-from recruit_cli.outreach.notify import build_notice, notify_key, notify_spec
+from recruit_cli.outreach.invite import build_invite, invite_spec
+from recruit_cli.outreach.notify import build_notice, notify_spec
+from recruit_cli.outreach.plan import message_key
 from recruit_cli.redcap.client import RedcapClient
 from recruit_cli.results import PassResult, RecordAction
 from recruit_cli.settings import Settings, Status
@@ -36,9 +37,9 @@ def preview_message(
         RecipientRejected, TemplateError, MailError: from ``compose``.
     """
     if kind == "invite":
-        spec, build, key = invite_spec(settings), build_invite, invite_key
+        spec, build = invite_spec(settings), build_invite
     elif kind == "ineligible":
-        spec, build, key = notify_spec(settings), build_notice, notify_key
+        spec, build = notify_spec(settings), build_notice
     else:
         raise UsageError(f"cannot preview {kind!r}: use invite or ineligible")
     rows = client.export_records(records=[record_id], fields=list(spec.fields))
@@ -50,7 +51,7 @@ def preview_message(
     problem = spec.check(row)
     if problem:
         raise UsageError(f"record {record_id}: cannot render the {kind} message: {problem}")
-    return build(settings, row, key(settings, row))
+    return build(settings, row, message_key(settings, row, spec.kind))
 
 
 def send_test_copies(

@@ -17,7 +17,7 @@ from datetime import datetime
 
 from recruit_cli.exit_codes import ExitCode
 from recruit_cli.logs import get_logger
-from recruit_cli.mail.compose import compose, idempotency_key
+from recruit_cli.mail.compose import compose
 from recruit_cli.mail.message import OutgoingMessage, Transport
 from recruit_cli.outreach.plan import Row, Spec
 from recruit_cli.outreach.send import run_outreach
@@ -124,9 +124,6 @@ def alert_pass(
         transport,
         spec,
         build=build_alert,
-        keys=lambda row: idempotency_key(
-            row.get(settings.fields.record_id, ""), KIND, settings.email.template_version
-        ),
         dry_run=dry_run,
         now=now,
     )

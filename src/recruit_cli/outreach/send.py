@@ -45,6 +45,7 @@ from recruit_cli.outreach.plan import (
     check_requested,
     contact_refused,
     decide,
+    message_key,
     plan_pass,
     planned_action,
 )
@@ -461,7 +462,6 @@ def run_outreach(
     spec: Spec,
     *,
     build: Build,
-    keys: Callable[[Row], str],
     records: Sequence[str] | None = None,
     resend: bool = False,
     dry_run: bool = False,
@@ -484,7 +484,14 @@ def run_outreach(
     else:
         rows = client.export_records(fields=fields, filter_logic=spec.filter_logic)
     at = now or datetime.now(UTC)
-    decisions = plan_pass(settings, spec, rows, keys=keys, resend=resend, now=at)
+    decisions = plan_pass(
+        settings,
+        spec,
+        rows,
+        keys=lambda row: message_key(settings, row, spec.kind),
+        resend=resend,
+        now=at,
+    )
     engine = Outreach(settings, client, transport, spec, build=build, now=now)
     result = engine.dry_run(decisions) if dry_run else engine.apply(decisions)
     return replace(result, extra={**result.extra, "redcap_calls": client.calls - calls})
