@@ -209,13 +209,7 @@ class Outreach:
             self._act(d.record_id, "skipped", f"{d.verdict}: changed since it was selected")
 
     def _send_window(self, window: Sequence[Decision]) -> None:
-        f = self.settings.fields
-        ids = [d.record_id for d in window]
-        fresh_rows = self._call(
-            lambda: self.client.export_records(records=ids, fields=list(self.spec.fields))
-        )
-        self._read_at = time.monotonic()
-        fresh = {row.get(f.record_id, ""): row for row in fresh_rows}
+        fresh = self._read([d.record_id for d in window])
         jobs: list[_Job] = []
         for d in window:
             row = fresh.get(d.record_id)
@@ -327,12 +321,7 @@ class Outreach:
         review, as when the pass is planned).
         """
         f = self.settings.fields
-        ids = [job.decision.record_id for job in jobs]
-        rows = self._call(
-            lambda: self.client.export_records(records=ids, fields=list(self.spec.fields))
-        )
-        self._read_at = time.monotonic()
-        fresh = {row.get(f.record_id, ""): row for row in rows}
+        fresh = self._read([job.decision.record_id for job in jobs])
         withdrawn: set[str] = set()
         for job in jobs:
             d = job.decision
@@ -350,6 +339,14 @@ class Outreach:
                 continue
             withdrawn.add(d.record_id)
         return withdrawn
+
+    def _read(self, ids: Sequence[str]) -> dict[str, Row]:
+        """Read these records' pass fields afresh, by record id; note when."""
+        rows = self._call(
+            lambda: self.client.export_records(records=list(ids), fields=list(self.spec.fields))
+        )
+        self._read_at = time.monotonic()
+        return {row.get(self.settings.fields.record_id, ""): row for row in rows}
 
     # -- REDCap rows ------------------------------------------------------------------------
 
