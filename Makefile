@@ -16,8 +16,8 @@ demo: $(STAMP)
 	$(BIN)/recruit demo --dir recruit-demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check recruit_cli tests bench
+	$(BIN)/ruff format --check recruit_cli tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import re
-from importlib import resources
 from pathlib import Path
 
 from config_samples import TOKEN
 
 from recruit_cli.config import keys_of, load_settings
 from recruit_cli.settings import Settings
+from recruit_cli.shipped import shipped
 
 DOCS = Path(__file__).parents[2] / "docs" / "configuration.md"
 
 
 def example_text() -> str:
-    return (
-        resources.files("recruit_cli")
-        .joinpath("templates/recruit.example.toml")
-        .read_text(encoding="utf-8")
-    )
+    return shipped("recruit.example.toml").read_text(encoding="utf-8")
 
 
 def test_the_example_config_loads(tmp_path: Path) -> None:

@@ -12,11 +12,10 @@ directory can't happen. An existing ``.gitignore`` is never touched, even with `
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from recruit_cli.errors import UsageError
+from recruit_cli.shipped import shipped
 
 ENV_EXAMPLE = """\
 # Secrets for recruit. Copy this file to .env (beside recruit.toml) and fill it in, or set
@@ -66,15 +65,12 @@ class InitResult:
 
 def plan_files(directory: Path) -> dict[Path, str]:
     """Every file ``init`` would write, with its content."""
-    package = resources.files("recruit_cli")
     files: dict[Path, str] = {
-        directory / "recruit.toml": package.joinpath("templates/recruit.example.toml").read_text(
-            encoding="utf-8"
-        ),
+        directory / "recruit.toml": shipped("recruit.example.toml").read_text(encoding="utf-8"),
         directory / ".env.example": ENV_EXAMPLE,
         directory / ".gitignore": GITIGNORE,
     }
-    email_dir = package.joinpath("templates/email")
+    email_dir = shipped("email")
     files[directory / "templates" / "email" / "README.md"] = email_dir.joinpath(
         "README.md"
     ).read_text(encoding="utf-8")
@@ -92,7 +88,7 @@ def plan_files(directory: Path) -> dict[Path, str]:
     return files
 
 
-def _walk(folder: Traversable) -> list[Traversable]:
+def _walk(folder: Path) -> list[Path]:
     return [item for item in folder.iterdir() if item.is_file() and item.name.endswith(".j2")]
 
 

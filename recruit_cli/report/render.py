@@ -209,9 +209,10 @@ def to_html(data: ReportData) -> str:
     import jinja2
 
     from recruit_cli.report.charts import data_uri, enrollment_png, trend_png
+    from recruit_cli.shipped import shipped
 
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("recruit_cli", "templates/report"),
+        loader=jinja2.FileSystemLoader(str(shipped("report"))),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -2,7 +2,7 @@
 
 Each kind of e-mail is three files: ``<kind>.subject.j2``, ``<kind>.txt.j2`` and
 ``<kind>.html.j2``. A language variant inserts the language tag: ``invite.es.txt.j2``.
-The shipped defaults live in ``recruit_cli/templates/email/``; a study's
+The shipped defaults live in the repository's ``templates/email/``; a study's
 ``[email] templates_dir`` is searched first, file by file, so a study can override one file
 or all of them.
 
@@ -26,9 +26,9 @@ import jinja2
 
 from recruit_cli.errors import TemplateError
 from recruit_cli.logs import get_logger
+from recruit_cli.shipped import shipped
 
 PARTS = ("subject", "txt", "html")
-SHIPPED_PACKAGE = ("recruit_cli", "templates/email")
 # The language of the unsuffixed sets: an English speaker gets them even when a study's
 # default language is another one.
 UNSUFFIXED_LANGUAGE = "en"
@@ -103,7 +103,7 @@ class EmailTemplates:
                 )
             self._study_loader = jinja2.FileSystemLoader(str(templates_dir))
             loaders.append(self._study_loader)
-        loaders.append(jinja2.PackageLoader(*SHIPPED_PACKAGE))
+        loaders.append(jinja2.FileSystemLoader(str(shipped("email"))))
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader(loaders),
             undefined=jinja2.StrictUndefined,

@@ -15,7 +15,6 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from string import Template
 from typing import TYPE_CHECKING
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING
 from recruit_cli.errors import UsageError
 from recruit_cli.render import Environment
 from recruit_cli.results import PassResult
+from recruit_cli.shipped import shipped
 
 if TYPE_CHECKING:
     from recruit_cli.redcap.client import RedcapClient
@@ -62,7 +62,7 @@ class DemoResult:
 
 def demo_config_text(url: str) -> str:
     """The embedded demo configuration, pointed at ``url``."""
-    text = resources.files("recruit_cli").joinpath("templates/demo/recruit.toml").read_text()
+    text = shipped("demo", "recruit.toml").read_text(encoding="utf-8")
     return Template(text).substitute(url=url, timezone=DEMO_TIMEZONE)
 
 
