@@ -34,6 +34,7 @@ from recruit_cli.errors import (
     UsageError,
 )
 from recruit_cli.exit_codes import ExitCode, worst
+from recruit_cli.faultpoints import crash_point
 from recruit_cli.mail.message import OutgoingMessage, Transport
 from recruit_cli.outreach import claims
 from recruit_cli.outreach.plan import (
@@ -52,7 +53,6 @@ from recruit_cli.outreach.plan import (
 from recruit_cli.redcap.client import RedcapClient
 from recruit_cli.results import PassResult, RecordAction
 from recruit_cli.settings import Settings, Status
-from recruit_cli.testing.crash import crash_point
 
 log = logging.getLogger("recruit.outreach")
 

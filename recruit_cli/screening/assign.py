@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from recruit_cli.exit_codes import ExitCode, worst
+from recruit_cli.faultpoints import crash_point
 from recruit_cli.results import PassResult, RecordAction
 from recruit_cli.screening.batches import (
     base_rows,
@@ -40,7 +41,6 @@ from recruit_cli.screening.batches import (
 )
 from recruit_cli.screening.classify import Reason
 from recruit_cli.settings import Group, Settings, Status
-from recruit_cli.testing.crash import crash_point
 
 if TYPE_CHECKING:
     from recruit_cli.redcap.client import RedcapClient

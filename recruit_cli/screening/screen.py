@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from recruit_cli.errors import ServiceUnavailable
 from recruit_cli.exit_codes import ExitCode
+from recruit_cli.faultpoints import crash_point
 from recruit_cli.results import PassResult, RecordAction
 from recruit_cli.screening.batches import (
     BLANK_STATUSES,
@@ -44,7 +45,6 @@ from recruit_cli.screening.classify import (
     safety_flag,
 )
 from recruit_cli.settings import FieldMap, Settings, Status
-from recruit_cli.testing.crash import crash_point
 
 if TYPE_CHECKING:
     from recruit_cli.redcap.client import RedcapClient

@@ -14,10 +14,10 @@ from contextlib import suppress
 from pathlib import Path
 
 from recruit_cli.errors import MailError
+from recruit_cli.faultpoints import crash_point
 from recruit_cli.logs import get_logger
 from recruit_cli.mail.message import OutgoingMessage, SendReceipt
 from recruit_cli.mail.mime import to_bytes
-from recruit_cli.testing.crash import crash_point
 
 log = get_logger("mail.outbox")
 
