@@ -1,6 +1,6 @@
-"""Benchmark: the whole `invite` pass for N participants: sandbox REDCap + fake Graph.
+"""Benchmark: the whole `invite` pass for N participants: sandbox REDCap + its Graph stand-in.
 
-The issue's budget: 1,000 invitations through the fake Graph with pacing off take <= 60 s,
+The issue's budget: 1,000 invitations through the Graph stand-in with pacing off take <= 60 s,
 and the REDCap calls per pass stay <= a small constant + N. The table shows the pass's
 REDCap calls (select, per-window re-read, claim+mark imports) against that bound, for the
 outbox and for Graph, and a second pass that finds nothing to do.
@@ -21,8 +21,8 @@ from recruit_cli.mail.transports import make_transport
 from recruit_cli.outreach.invite import invite_pass
 from recruit_cli.redcap.client import RedcapClient
 from recruit_cli.sandbox import run_sandbox
+from recruit_cli.sandbox.microsoft import run_microsoft_sandbox
 from recruit_cli.settings import Settings, Status
-from recruit_cli.testing.fake_graph import run_fake_graph
 
 MAILBOX = "lab@example.org"
 
@@ -69,7 +69,7 @@ def one(count: int, transport_name: str) -> list[str]:
     ]
     with (
         run_sandbox(faults="") as sb,
-        run_fake_graph() as fake,
+        run_microsoft_sandbox() as fake,
         tempfile.TemporaryDirectory() as tmp,
     ):
         settings = settings_for(Path(tmp), sb.url, sb.token, transport_name, fake)

@@ -1,4 +1,4 @@
-"""Benchmark: N sends through GraphTransport against the fake Graph server (pacing off).
+"""Benchmark: N sends through GraphTransport against the sandbox's Graph stand-in (pacing off).
 
 Measures the transport alone (token from the shared MSAL cache, https to loopback, JSON body
 with headers, extended property and an attachment); the <= 60 s budget for 1,000 invitations
@@ -17,6 +17,7 @@ from pathlib import Path
 from recruit_cli.mail.message import Attachment, OutgoingMessage
 from recruit_cli.msgraph.auth import MicrosoftAuth
 from recruit_cli.msgraph.transport import GraphTransport
+from recruit_cli.sandbox.microsoft import run_microsoft_sandbox
 from recruit_cli.settings import (
     EmailSettings,
     GraphSettings,
@@ -25,7 +26,6 @@ from recruit_cli.settings import (
     Settings,
     StudySettings,
 )
-from recruit_cli.testing.fake_graph import run_fake_graph
 
 
 def main() -> None:
@@ -34,7 +34,7 @@ def main() -> None:
     parser.add_argument("--mode", choices=("delegated", "shared", "app"), default="app")
     args = parser.parse_args()
 
-    with run_fake_graph() as fake, tempfile.TemporaryDirectory() as tmp:
+    with run_microsoft_sandbox() as fake, tempfile.TemporaryDirectory() as tmp:
         graph = GraphSettings(
             mode=args.mode,
             client_id=fake.client_id,
@@ -84,7 +84,7 @@ def main() -> None:
         ("sendMail", args.count, sent_s),
         ("was_sent (Sent Items query)", checked, check_s),
     ]
-    print(f"GraphTransport against the fake Graph ({args.mode} mode, pacing off)")
+    print(f"GraphTransport against the Graph stand-in ({args.mode} mode, pacing off)")
     print(f"{'step':<30}{'count':>8}{'seconds':>10}{'per s':>10}")
     for step, count, seconds in rows:
         print(f"{step:<30}{count:>8}{seconds:>10.2f}{count / seconds:>10.1f}")

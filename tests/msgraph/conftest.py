@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from recruit_cli.msgraph.auth import MicrosoftAuth
+from recruit_cli.sandbox.microsoft import MicrosoftSandbox, run_microsoft_sandbox
 from recruit_cli.settings import (
     EmailSettings,
     GraphSettings,
@@ -16,7 +17,6 @@ from recruit_cli.settings import (
     Settings,
     StudySettings,
 )
-from recruit_cli.testing.fake_graph import FakeGraph, run_fake_graph
 
 LAB_MAILBOX = "lab@example.org"
 
@@ -24,13 +24,13 @@ MakeSettings = Callable[..., Settings]
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeGraph]:
-    with run_fake_graph() as server:
+def fake() -> Iterator[MicrosoftSandbox]:
+    with run_microsoft_sandbox() as server:
         yield server
 
 
 @pytest.fixture
-def make_settings(fake: FakeGraph, tmp_path: Path) -> MakeSettings:
+def make_settings(fake: MicrosoftSandbox, tmp_path: Path) -> MakeSettings:
     """Settings for one mode against the fake; keyword arguments override GraphSettings."""
 
     def build(mode: str = "delegated", per_minute: int = 0, **graph: object) -> Settings:

@@ -15,14 +15,14 @@ import requests
 from recruit_cli.errors import AuthError, ConfigError
 from recruit_cli.exit_codes import ExitCode
 from recruit_cli.msgraph.auth import MicrosoftAuth, scopes_for
+from recruit_cli.sandbox.microsoft import MicrosoftSandbox
 from recruit_cli.settings import GraphSettings, Secret, Settings
-from recruit_cli.testing.fake_graph import FakeGraph
 
 MakeSettings = Callable[..., Settings]
 
 
 def test_device_code_login_then_silent_reuse_by_a_new_app(
-    fake: FakeGraph, make_settings: MakeSettings
+    fake: MicrosoftSandbox, make_settings: MakeSettings
 ) -> None:
     fake.device_pending_polls = 2  # the person takes a moment to enter the code
     settings = make_settings()
@@ -43,7 +43,7 @@ def test_device_code_login_then_silent_reuse_by_a_new_app(
 
 
 def test_expired_access_token_is_refreshed_silently(
-    fake: FakeGraph, signed_in: Callable[..., MicrosoftAuth]
+    fake: MicrosoftSandbox, signed_in: Callable[..., MicrosoftAuth]
 ) -> None:
     fake.token_lifetime = 60  # MSAL counts anything under 5 minutes as expired
     auth = signed_in()
@@ -56,7 +56,7 @@ def test_expired_access_token_is_refreshed_silently(
 
 
 def test_revoked_refresh_token_needs_sign_in(
-    fake: FakeGraph, signed_in: Callable[..., MicrosoftAuth]
+    fake: MicrosoftSandbox, signed_in: Callable[..., MicrosoftAuth]
 ) -> None:
     fake.token_lifetime = 60
     auth = signed_in()
@@ -77,7 +77,7 @@ def test_nobody_signed_in_needs_sign_in(make_settings: MakeSettings) -> None:
         auth.access_token()
 
 
-def test_client_credentials(fake: FakeGraph, make_settings: MakeSettings) -> None:
+def test_client_credentials(fake: MicrosoftSandbox, make_settings: MakeSettings) -> None:
     auth = MicrosoftAuth.from_settings(make_settings("app"))
     status = auth.login()
     token = auth.access_token()  # from the cache now
@@ -99,7 +99,7 @@ def test_wrong_client_secret_names_the_variable_not_the_secret(
 
 
 def test_logout_forgets_the_account(
-    fake: FakeGraph, signed_in: Callable[..., MicrosoftAuth]
+    fake: MicrosoftSandbox, signed_in: Callable[..., MicrosoftAuth]
 ) -> None:
     auth = signed_in()
     assert auth.logout() == 1
@@ -111,7 +111,7 @@ def test_logout_forgets_the_account(
 
 
 def test_a_new_login_replaces_the_previous_account(
-    fake: FakeGraph, signed_in: Callable[..., MicrosoftAuth]
+    fake: MicrosoftSandbox, signed_in: Callable[..., MicrosoftAuth]
 ) -> None:
     auth = signed_in()
     fake.username, fake.user_oid = "other.staff@example.org", "0f0f0f0f-0000-4000-8000-000000000001"
@@ -131,7 +131,7 @@ def test_existing_cache_file_is_tightened_to_0600(make_settings: MakeSettings) -
 
 
 def test_stale_lock_file_from_a_killed_run_does_not_block(
-    fake: FakeGraph, make_settings: MakeSettings
+    fake: MicrosoftSandbox, make_settings: MakeSettings
 ) -> None:
     settings = make_settings()
     lockfile = Path(str(settings.state_dir / "msal_token_cache.bin") + ".lockfile")
@@ -145,7 +145,7 @@ def test_stale_lock_file_from_a_killed_run_does_not_block(
 
 
 def test_browser_login_with_localhost_redirect(
-    fake: FakeGraph, make_settings: MakeSettings, monkeypatch: pytest.MonkeyPatch
+    fake: MicrosoftSandbox, make_settings: MakeSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import webbrowser
 

@@ -9,17 +9,17 @@ from pathlib import Path
 import pytest
 
 from recruit_cli.cli.main import run
-from recruit_cli.testing.fake_graph import FakeGraph
+from recruit_cli.sandbox.microsoft import MicrosoftSandbox
 
 
 @pytest.fixture
-def config(fake: FakeGraph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def config(fake: MicrosoftSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("RECRUIT_STATE_DIR", raising=False)
     monkeypatch.setenv("RECRUIT_GRAPH_CLIENT_SECRET", fake.client_secret)
     return write_config(fake, tmp_path, "delegated")
 
 
-def write_config(fake: FakeGraph, directory: Path, mode: str) -> Path:
+def write_config(fake: MicrosoftSandbox, directory: Path, mode: str) -> Path:
     mailbox = "" if mode == "delegated" else 'mailbox = "lab@example.org"'
     path = directory / "recruit.toml"
     path.write_text(
@@ -55,7 +55,7 @@ def recruit(config: Path, *args: str) -> int:
 
 
 def test_login_status_test_logout(
-    fake: FakeGraph, config: Path, capsys: pytest.CaptureFixture[str]
+    fake: MicrosoftSandbox, config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert recruit(config, "auth", "login") == 0
     out = capsys.readouterr()
@@ -81,7 +81,7 @@ def test_login_status_test_logout(
 
 
 def test_expired_sign_in_exits_6_with_the_fix(
-    fake: FakeGraph, config: Path, capsys: pytest.CaptureFixture[str]
+    fake: MicrosoftSandbox, config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fake.token_lifetime = 60
     assert recruit(config, "auth", "login") == 0
@@ -95,7 +95,7 @@ def test_expired_sign_in_exits_6_with_the_fix(
 
 
 def test_app_mode_login_checks_client_credentials(
-    fake: FakeGraph, tmp_path: Path, config: Path, capsys: pytest.CaptureFixture[str]
+    fake: MicrosoftSandbox, tmp_path: Path, config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     app_config = write_config(fake, tmp_path, "app")
     assert recruit(app_config, "auth", "login", "--json") == 0
@@ -108,7 +108,7 @@ def test_app_mode_login_checks_client_credentials(
 
 
 def test_send_as_denied_exits_3_with_a_hint(
-    fake: FakeGraph, tmp_path: Path, config: Path, capsys: pytest.CaptureFixture[str]
+    fake: MicrosoftSandbox, tmp_path: Path, config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     shared = write_config(fake, tmp_path, "shared")
     fake.denied_mailboxes.add("lab@example.org")

@@ -21,7 +21,7 @@ from recruit_cli.exit_codes import ExitCode
 from recruit_cli.mail.message import Attachment, OutgoingMessage
 from recruit_cli.msgraph.auth import MicrosoftAuth
 from recruit_cli.msgraph.transport import RECRUIT_KEY_PROPERTY, GraphTransport, Pacer
-from recruit_cli.testing.fake_graph import FakeGraph
+from recruit_cli.sandbox.microsoft import MicrosoftSandbox
 
 LAB = "lab@example.org"
 SignedIn = Callable[..., MicrosoftAuth]
@@ -66,7 +66,9 @@ def transport(auth: MicrosoftAuth, clock: FakeClock | None = None, **kw: object)
 @pytest.mark.parametrize(
     ("mode", "mailbox"), [("delegated", "lab.staff@example.org"), ("shared", LAB), ("app", LAB)]
 )
-def test_send_in_each_mode(fake: FakeGraph, signed_in: SignedIn, mode: str, mailbox: str) -> None:
+def test_send_in_each_mode(
+    fake: MicrosoftSandbox, signed_in: SignedIn, mode: str, mailbox: str
+) -> None:
     graph = transport(signed_in(mode))
     receipt = graph.send(message())
 
@@ -86,7 +88,7 @@ def test_send_in_each_mode(fake: FakeGraph, signed_in: SignedIn, mode: str, mail
 
 @pytest.mark.parametrize("mode", ["delegated", "shared", "app"])
 def test_was_sent_finds_the_key_in_sent_items(
-    fake: FakeGraph, signed_in: SignedIn, mode: str
+    fake: MicrosoftSandbox, signed_in: SignedIn, mode: str
 ) -> None:
     graph = transport(signed_in(mode))
     graph.send(message("17"))
@@ -98,7 +100,7 @@ def test_was_sent_finds_the_key_in_sent_items(
 
 
 def test_was_sent_in_shared_mode_also_checks_the_shared_mailbox(
-    fake: FakeGraph, signed_in: SignedIn
+    fake: MicrosoftSandbox, signed_in: SignedIn
 ) -> None:
     graph = transport(signed_in("shared"))
     fake.copy_sent_as = True
@@ -108,7 +110,7 @@ def test_was_sent_in_shared_mode_also_checks_the_shared_mailbox(
 
 
 def test_was_sent_stops_rather_than_guess_when_graph_is_unavailable(
-    fake: FakeGraph, signed_in: SignedIn
+    fake: MicrosoftSandbox, signed_in: SignedIn
 ) -> None:
     # An outage is not "can't tell": the pass stops (exit 4) and asks again next time,
     # instead of sending claimed records to review.
@@ -123,7 +125,7 @@ def test_was_sent_stops_rather_than_guess_when_graph_is_unavailable(
         graph.was_sent("17:invite:1")
 
 
-def test_was_sent_is_none_without_read_access(fake: FakeGraph, signed_in: SignedIn) -> None:
+def test_was_sent_is_none_without_read_access(fake: MicrosoftSandbox, signed_in: SignedIn) -> None:
     graph = transport(signed_in("app"))
     graph.send(message())
     fake.denied_mailboxes.add(LAB)  # the RBAC scope no longer covers the mailbox: 403
@@ -131,7 +133,7 @@ def test_was_sent_is_none_without_read_access(fake: FakeGraph, signed_in: Signed
 
 
 def test_shared_mode_is_unsure_when_one_sent_items_folder_cannot_be_read(
-    fake: FakeGraph, signed_in: SignedIn
+    fake: MicrosoftSandbox, signed_in: SignedIn
 ) -> None:
     # The copy is only in the shared mailbox, which can't be read: the user's own Sent
     # Items saying "not here" must not become "not sent" (that would send it twice).
@@ -144,7 +146,9 @@ def test_shared_mode_is_unsure_when_one_sent_items_folder_cannot_be_read(
     assert graph.was_sent("18:invite:1") is None
 
 
-def test_429_retry_after_is_honoured_then_sent_once(fake: FakeGraph, signed_in: SignedIn) -> None:
+def test_429_retry_after_is_honoured_then_sent_once(
+    fake: MicrosoftSandbox, signed_in: SignedIn
+) -> None:
     fake.set_faults("429#1,429#2,retry_after=7")
     clock = FakeClock()
     graph = transport(signed_in(), clock)
@@ -155,14 +159,14 @@ def test_429_retry_after_is_honoured_then_sent_once(fake: FakeGraph, signed_in: 
     assert len(fake.sent) == 1
 
 
-def test_retry_after_is_capped(fake: FakeGraph, signed_in: SignedIn) -> None:
+def test_retry_after_is_capped(fake: MicrosoftSandbox, signed_in: SignedIn) -> None:
     fake.set_faults("429#1,retry_after=3600")
     clock = FakeClock()
     transport(signed_in(), clock, max_wait=30.0).send(message())
     assert clock.sleeps == [30.0]
 
 
-def test_503_until_the_attempts_run_out(fake: FakeGraph, signed_in: SignedIn) -> None:
+def test_503_until_the_attempts_run_out(fake: MicrosoftSandbox, signed_in: SignedIn) -> None:
     fake.set_faults("503@1,retry_after=0")
     graph = transport(signed_in(), max_attempts=3)
 
@@ -177,7 +181,7 @@ def test_503_until_the_attempts_run_out(fake: FakeGraph, signed_in: SignedIn) ->
 
 
 def test_dropped_connection_after_the_request_is_uncertain_and_not_retried(
-    fake: FakeGraph, signed_in: SignedIn
+    fake: MicrosoftSandbox, signed_in: SignedIn
 ) -> None:
     fake.set_faults("drop#1")
     clock = FakeClock()
@@ -196,7 +200,7 @@ def test_dropped_connection_after_the_request_is_uncertain_and_not_retried(
 
 
 def test_connection_refused_is_retried_then_unavailable(
-    fake: FakeGraph, signed_in: SignedIn
+    fake: MicrosoftSandbox, signed_in: SignedIn
 ) -> None:
     auth = signed_in()
     with socket.socket() as sock:  # a port nobody listens on
@@ -212,7 +216,7 @@ def test_connection_refused_is_retried_then_unavailable(
 
 
 def test_invalid_recipient_is_rejected_without_the_address(
-    fake: FakeGraph, signed_in: SignedIn
+    fake: MicrosoftSandbox, signed_in: SignedIn
 ) -> None:
     graph = transport(signed_in())
     with pytest.raises(RecipientRejected) as err:
@@ -222,7 +226,7 @@ def test_invalid_recipient_is_rejected_without_the_address(
     assert fake.sent == []
 
 
-def test_401_needs_sign_in(fake: FakeGraph, signed_in: SignedIn) -> None:
+def test_401_needs_sign_in(fake: MicrosoftSandbox, signed_in: SignedIn) -> None:
     graph = transport(signed_in())
     fake.revoke_access_tokens()  # Graph no longer accepts the cached token
     with pytest.raises(AuthError, match="recruit auth login") as err:
@@ -230,7 +234,7 @@ def test_401_needs_sign_in(fake: FakeGraph, signed_in: SignedIn) -> None:
     assert err.value.exit_code == ExitCode.AUTH
 
 
-def test_403_send_as_denied_is_a_setup_error(fake: FakeGraph, signed_in: SignedIn) -> None:
+def test_403_send_as_denied_is_a_setup_error(fake: MicrosoftSandbox, signed_in: SignedIn) -> None:
     fake.denied_mailboxes.add(LAB)
     with pytest.raises(MailSetupError) as err:
         transport(signed_in("shared")).send(message())
@@ -238,14 +242,18 @@ def test_403_send_as_denied_is_a_setup_error(fake: FakeGraph, signed_in: SignedI
     assert err.value.exit_code == ExitCode.CONFIG
 
 
-def test_403_outside_the_rbac_scope_points_at_rbac(fake: FakeGraph, signed_in: SignedIn) -> None:
+def test_403_outside_the_rbac_scope_points_at_rbac(
+    fake: MicrosoftSandbox, signed_in: SignedIn
+) -> None:
     fake.denied_mailboxes.add(LAB)
     with pytest.raises(MailSetupError, match="RBAC for Applications"):
         transport(signed_in("app")).send(message())
 
 
 @pytest.mark.parametrize("knob", ["disabled_mailboxes", "missing_mailboxes"])
-def test_404_names_the_mailbox_setting(fake: FakeGraph, signed_in: SignedIn, knob: str) -> None:
+def test_404_names_the_mailbox_setting(
+    fake: MicrosoftSandbox, signed_in: SignedIn, knob: str
+) -> None:
     getattr(fake, knob).add(LAB)
     with pytest.raises(MailSetupError) as err:
         transport(signed_in("app")).send(message())
@@ -254,7 +262,9 @@ def test_404_names_the_mailbox_setting(fake: FakeGraph, signed_in: SignedIn, kno
     assert err.value.exit_code == ExitCode.CONFIG
 
 
-def test_pacing_keeps_to_the_limit_per_rolling_minute(fake: FakeGraph, signed_in: SignedIn) -> None:
+def test_pacing_keeps_to_the_limit_per_rolling_minute(
+    fake: MicrosoftSandbox, signed_in: SignedIn
+) -> None:
     clock = FakeClock()
     graph = transport(signed_in(), clock, per_minute=3)
     times = []
@@ -278,7 +288,7 @@ def test_pacing_off_never_sleeps() -> None:
 
 
 def test_fraction_faults_are_seeded_and_retried_through(
-    fake: FakeGraph, signed_in: SignedIn
+    fake: MicrosoftSandbox, signed_in: SignedIn
 ) -> None:
     graph = transport(signed_in("app"), max_attempts=20)
     throttled = []
@@ -294,12 +304,12 @@ def test_fraction_faults_are_seeded_and_retried_through(
     assert throttled[0] == throttled[1]  # same seed, same faults
 
 
-def test_bad_fault_spec_is_refused(fake: FakeGraph) -> None:
+def test_bad_fault_spec_is_refused(fake: MicrosoftSandbox) -> None:
     with pytest.raises(ValueError, match="bad fault item"):
         fake.set_faults("418@0.5")
 
 
-def test_concurrent_senders(fake: FakeGraph, signed_in: SignedIn) -> None:
+def test_concurrent_senders(fake: MicrosoftSandbox, signed_in: SignedIn) -> None:
     auth = signed_in("app")
 
     def work(worker: int) -> None:

@@ -23,14 +23,14 @@ from recruit_cli.ops.run import DRY_RUN_NOTICE, run_cycle
 from recruit_cli.redcap.client import RedcapClient
 from recruit_cli.sandbox import Sandbox, run_sandbox
 from recruit_cli.sandbox.demo import DEMO_METADATA
-from recruit_cli.testing.fake_graph import FakeGraph, run_fake_graph
+from recruit_cli.sandbox.microsoft import MicrosoftSandbox, run_microsoft_sandbox
 
 Edit = Callable[[str], str]
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeGraph]:
-    with run_fake_graph() as server:
+def fake() -> Iterator[MicrosoftSandbox]:
+    with run_microsoft_sandbox() as server:
         yield server
 
 
@@ -77,7 +77,7 @@ def smtp_without_password(text: str) -> str:
     )
 
 
-def graph_never_signed_in(fake: FakeGraph) -> Edit:
+def graph_never_signed_in(fake: MicrosoftSandbox) -> Edit:
     def edit(text: str) -> str:
         return text.replace('transport = "outbox"', 'transport = "graph"').replace(
             "[report]",
@@ -121,7 +121,7 @@ CASES = {
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_each_failing_step_is_reported_and_the_worst_code_wins(
-    case: str, tmp_path: Path, fake: FakeGraph, capsys: pytest.CaptureFixture[str]
+    case: str, tmp_path: Path, fake: MicrosoftSandbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
     edits, expected, step_codes = CASES[case]
     if case.startswith("sign-in"):

@@ -38,8 +38,8 @@ from recruit_cli.mail.transports.outbox import OutboxTransport
 from recruit_cli.outreach.invite import invite_pass
 from recruit_cli.redcap.client import RedcapClient
 from recruit_cli.sandbox import Sandbox
+from recruit_cli.sandbox.microsoft import MicrosoftSandbox, run_microsoft_sandbox
 from recruit_cli.settings import Settings, Status
-from recruit_cli.testing.fake_graph import FakeGraph, run_fake_graph
 
 RECRUIT = str(Path(sys.executable).with_name("recruit"))
 S = Status
@@ -48,8 +48,8 @@ N = 23  # three windows of ten
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeGraph]:
-    with run_fake_graph() as server:
+def fake() -> Iterator[MicrosoftSandbox]:
+    with run_microsoft_sandbox() as server:
         yield server
 
 
@@ -126,7 +126,7 @@ def test_outbox_kill_at_each_step_then_rerun(
     "point", ["outreach.after_claim:2", "outreach.after_send:12", "outreach.after_mark:1"]
 )
 def test_graph_kill_at_each_step_then_rerun(
-    point: str, sb: Sandbox, fake: FakeGraph, tmp_path: Path, client: RedcapClient
+    point: str, sb: Sandbox, fake: MicrosoftSandbox, tmp_path: Path, client: RedcapClient
 ) -> None:
     seed(client)
     email = graph_table(fake, sent_items_grace=0)
@@ -144,7 +144,7 @@ def test_graph_kill_at_each_step_then_rerun(
 POINTS = ("outreach.after_claim", "outreach.after_send", "outreach.after_mark")
 
 
-def kill_loop(run: Cli, fake: FakeGraph, *, seed_: int, exact_kills: int, timed: int) -> int:
+def kill_loop(run: Cli, fake: MicrosoftSandbox, *, seed_: int, exact_kills: int, timed: int) -> int:
     """Kill passes: first at random named steps, then after random delays; then let one finish.
 
     Checks after every killed pass that no key was ever sent twice. Returns the kill count.
@@ -172,7 +172,7 @@ def kill_loop(run: Cli, fake: FakeGraph, *, seed_: int, exact_kills: int, timed:
 
 
 def test_random_kills_never_duplicate_or_lose_an_invitation(
-    sb: Sandbox, fake: FakeGraph, tmp_path: Path, client: RedcapClient
+    sb: Sandbox, fake: MicrosoftSandbox, tmp_path: Path, client: RedcapClient
 ) -> None:
     n = 60
     seed(client, n)
@@ -188,7 +188,7 @@ def test_random_kills_never_duplicate_or_lose_an_invitation(
 @pytest.mark.slow
 @pytest.mark.parametrize("seed_", [1, 2, 3])
 def test_many_random_kills_at_larger_size(
-    seed_: int, sb: Sandbox, fake: FakeGraph, tmp_path: Path, client: RedcapClient
+    seed_: int, sb: Sandbox, fake: MicrosoftSandbox, tmp_path: Path, client: RedcapClient
 ) -> None:
     n = 300
     seed(client, n)

@@ -22,8 +22,8 @@ from recruit_cli.mail.transports import make_transport
 from recruit_cli.outreach.claims import claimed, sent
 from recruit_cli.outreach.invite import invite_pass
 from recruit_cli.redcap.client import RedcapClient
+from recruit_cli.sandbox.microsoft import MicrosoftSandbox, run_microsoft_sandbox
 from recruit_cli.settings import Settings, Status
-from recruit_cli.testing.fake_graph import FakeGraph, run_fake_graph
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 S = Status
@@ -32,13 +32,13 @@ REASONS = "pipeline_ineligibility_reasons"
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeGraph]:
-    with run_fake_graph() as server:
+def fake() -> Iterator[MicrosoftSandbox]:
+    with run_microsoft_sandbox() as server:
         yield server
 
 
 @pytest.fixture
-def settings(make_settings: MakeSettings, fake: FakeGraph) -> Settings:
+def settings(make_settings: MakeSettings, fake: MicrosoftSandbox) -> Settings:
     return make_settings(environ={GRAPH_SECRET_ENV: fake.client_secret}, email=graph_table(fake))
 
 
@@ -50,12 +50,12 @@ def run(settings: Settings, client: RedcapClient, now: datetime = NOW, **kw: Any
         transport.close()
 
 
-def sent_keys(fake: FakeGraph) -> Counter[str]:
+def sent_keys(fake: MicrosoftSandbox) -> Counter[str]:
     return Counter(str(m["key"]) for m in fake.sent)
 
 
 def test_invites_are_sent_as_the_lab_mailbox_with_the_key_property(
-    settings: Settings, client: RedcapClient, fake: FakeGraph
+    settings: Settings, client: RedcapClient, fake: MicrosoftSandbox
 ) -> None:
     client.import_records([person(str(i), S.ELIGIBLE_ID_ASSIGNED) for i in range(1, 4)])
     assert run(settings, client).counts == {"invited": 3}
@@ -68,7 +68,7 @@ def test_invites_are_sent_as_the_lab_mailbox_with_the_key_property(
 
 
 def test_a_202_then_dropped_connection_is_reconciled_from_sent_items_not_resent(
-    settings: Settings, client: RedcapClient, fake: FakeGraph
+    settings: Settings, client: RedcapClient, fake: MicrosoftSandbox
 ) -> None:
     client.import_records([person(str(i), S.ELIGIBLE_ID_ASSIGNED) for i in range(1, 4)])
     fake.set_faults("drop#2")
@@ -87,7 +87,7 @@ def test_a_202_then_dropped_connection_is_reconciled_from_sent_items_not_resent(
 
 
 def test_a_claim_not_in_sent_items_waits_out_the_grace_period_then_is_sent(
-    settings: Settings, client: RedcapClient, fake: FakeGraph
+    settings: Settings, client: RedcapClient, fake: MicrosoftSandbox
 ) -> None:
     client.import_records(
         [person("1", S.ELIGIBLE_ID_ASSIGNED, **{CLAIM: claimed("1:invite:1", NOW)})]
@@ -101,7 +101,7 @@ def test_a_claim_not_in_sent_items_waits_out_the_grace_period_then_is_sent(
 
 
 def test_an_invalid_recipient_goes_to_review(
-    settings: Settings, client: RedcapClient, fake: FakeGraph
+    settings: Settings, client: RedcapClient, fake: MicrosoftSandbox
 ) -> None:
     client.import_records(
         [
@@ -125,7 +125,7 @@ def test_an_invalid_recipient_goes_to_review(
     ids=["403-access-denied", "404-mailbox-not-enabled"],
 )
 def test_a_mailbox_that_cannot_send_stops_the_pass_with_nothing_in_doubt(
-    settings: Settings, client: RedcapClient, fake: FakeGraph, setup: Any, code: ExitCode
+    settings: Settings, client: RedcapClient, fake: MicrosoftSandbox, setup: Any, code: ExitCode
 ) -> None:
     client.import_records([person(str(i), S.ELIGIBLE_ID_ASSIGNED) for i in range(1, 4)])
     setup(fake)
@@ -138,7 +138,7 @@ def test_a_mailbox_that_cannot_send_stops_the_pass_with_nothing_in_doubt(
 
 
 def test_sign_in_needed_stops_the_pass_with_exit_6(
-    make_settings: MakeSettings, client: RedcapClient, fake: FakeGraph
+    make_settings: MakeSettings, client: RedcapClient, fake: MicrosoftSandbox
 ) -> None:
     # Delegated mode with nobody signed in: no token to send with.
     settings = make_settings(email=graph_table(fake, mode="delegated", mailbox=""))
@@ -150,7 +150,7 @@ def test_sign_in_needed_stops_the_pass_with_exit_6(
 
 
 def test_a_claim_graph_cannot_check_waits_then_goes_to_review_never_resent(
-    settings: Settings, client: RedcapClient, fake: FakeGraph
+    settings: Settings, client: RedcapClient, fake: MicrosoftSandbox
 ) -> None:
     # No read access to Sent Items (here: the RBAC scope lost the mailbox). While the claim
     # is young the record waits; past the grace period it goes to review as the docs say,
@@ -170,7 +170,7 @@ def test_a_claim_graph_cannot_check_waits_then_goes_to_review_never_resent(
 
 
 def test_graph_unavailable_while_reconciling_stops_the_pass_and_keeps_the_claim(
-    settings: Settings, client: RedcapClient, fake: FakeGraph
+    settings: Settings, client: RedcapClient, fake: MicrosoftSandbox
 ) -> None:
     client.import_records(
         [

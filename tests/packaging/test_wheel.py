@@ -9,6 +9,7 @@ the whole pipeline from there: the demo sends invitations and writes the report,
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -32,7 +33,15 @@ def _run(args: list[str | Path], cwd: Path) -> subprocess.CompletedProcess[str]:
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh virtualenv with the freshly built wheel installed; returns its bin/ folder."""
     work = tmp_path_factory.mktemp("wheel")
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", work, REPO], cwd=work)
+    # Build from a clean copy: setuptools builds in the source tree, and a build/ folder left
+    # there by an earlier build would still carry a package since dropped from the list.
+    source = work / "source"
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "build", "dist")
+    for name in ("recruit_cli", "templates"):
+        shutil.copytree(REPO / name, source / name, ignore=ignore)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(REPO / name, source / name)
+    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", work, source], cwd=work)
     wheels = list(work.glob("recruit_cli-*.whl"))
     assert len(wheels) == 1, wheels
     env_dir = work / "venv"
@@ -92,3 +101,16 @@ def test_the_editable_install_finds_the_repository_templates(tmp_path: Path) -> 
         cwd=tmp_path,
     ).stdout.strip()
     assert Path(out) == REPO / "templates"
+
+
+def test_the_microsoft_stand_in_runs_from_the_wheel(installed: Path, tmp_path: Path) -> None:
+    # The sandbox's Microsoft stand-in is a subpackage of its own in pyproject's list.
+    code = (
+        "import requests\n"
+        "from recruit_cli.sandbox.microsoft import run_microsoft_sandbox\n"
+        "with run_microsoft_sandbox() as ms:\n"
+        "    url = f'{ms.authority_host}/{ms.tenant_id}/v2.0/.well-known/openid-configuration'\n"
+        "    print(requests.get(url, verify=str(ms.ca_bundle), timeout=10).json()['issuer'])\n"
+    )
+    out = _run([installed / "python", "-c", code], cwd=tmp_path).stdout
+    assert out.startswith("https://127.0.0.1:"), out

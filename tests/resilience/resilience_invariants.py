@@ -1,7 +1,7 @@
 """The invariants of the fault-injection suite, as a pure function of the end state.
 
 ``check_invariants(rows, sent, rules)`` looks only at what REDCap holds (every record's
-exported row) and what the fake Graph accepted (``FakeGraph.sent``), and returns one line
+exported row) and what the fake Graph accepted (``MicrosoftSandbox.sent``), and returns one line
 per violation (record ids and keys, never an address). Being pure, it is tested on
 hand-made states too, so each invariant is shown able to fail.
 """

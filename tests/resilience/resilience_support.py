@@ -30,7 +30,7 @@ from resilience_invariants import Rules, rid_key
 from recruit_cli.ops.demo import demo_config_text
 from recruit_cli.redcap.client import RedcapClient
 from recruit_cli.sandbox import Sandbox
-from recruit_cli.testing.fake_graph import FakeGraph
+from recruit_cli.sandbox.microsoft import MicrosoftSandbox
 
 RECRUIT = str(Path(sys.executable).with_name("recruit"))
 SECRET_ENV = "RESILIENCE_GRAPH_SECRET"
@@ -64,7 +64,7 @@ def graph_faults(rng: random.Random) -> str:
     )
 
 
-def config_text(sb: Sandbox, fake: FakeGraph, *, batch_size: int) -> str:
+def config_text(sb: Sandbox, fake: MicrosoftSandbox, *, batch_size: int) -> str:
     """The demo recruit.toml, sending through the fake Graph, with a short REDCap timeout."""
     text = demo_config_text(sb.url)
     replacements = {
@@ -108,7 +108,7 @@ class Stats:
     points: Counter[str] = field(default_factory=Counter)
     outages: Counter[str] = field(default_factory=Counter)  # "redcap" | "graph" | "both"
 
-    def line(self, fake: FakeGraph) -> str:
+    def line(self, fake: MicrosoftSandbox) -> str:
         graph_faulted = fake.calls["request:send"] - fake.calls["sent"]
         return (
             f"cycles={self.cycles} kills={self.kills} crash_points={self.crashes} "
@@ -128,7 +128,7 @@ class Study:
     """A study directory on the sandbox + fake Graph, and `recruit run` as cron runs it."""
 
     def __init__(
-        self, directory: Path, sb: Sandbox, fake: FakeGraph, *, n: int, seed: int, waves: int
+        self, directory: Path, sb: Sandbox, fake: MicrosoftSandbox, *, n: int, seed: int, waves: int
     ) -> None:
         self.sb, self.fake, self.n, self.seed = sb, fake, n, seed
         self.rng = random.Random(seed)

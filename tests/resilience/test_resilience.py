@@ -25,7 +25,7 @@ from resilience_support import Study, is_quiet
 
 from recruit_cli.redcap.client import RedcapClient
 from recruit_cli.sandbox import run_sandbox
-from recruit_cli.testing.fake_graph import run_fake_graph
+from recruit_cli.sandbox.microsoft import run_microsoft_sandbox
 
 FULL = os.environ.get("RECRUIT_RESILIENCE_FULL") == "1"
 N = 1000 if FULL else 150
@@ -41,7 +41,7 @@ def test_faults_and_kills_never_lose_or_duplicate_anything(tmp_path: Path) -> No
     rng = random.Random(SEED)
     with (
         run_sandbox(demo=N, seed=rng.randrange(1000), unique_field="assigned_study_id") as sb,
-        run_fake_graph() as fake,
+        run_microsoft_sandbox() as fake,
     ):
         # Submissions arrive in waves, one before each of the first cycles, as under cron.
         study = Study(tmp_path, sb, fake, n=N, seed=SEED, waves=FAULT_CYCLES - 2)
