@@ -9,10 +9,10 @@ What is retried:
 - record imports: importing the same values twice leaves the same state, so a retry after a
   lost answer is safe; the count REDCap returns is still checked;
 - never ``forceAutoNumber`` imports (a retry could create a second record) nor metadata
-  imports (they replace the whole data dictionary): a transient failure is reported at once;
-- record deletes: REDCap deletes all the ids of a call or none, so when a retry (never the
-  first attempt) answers that the records "do not exist", the first attempt went through
-  and the ids are counted as deleted.
+  imports (they replace the whole data dictionary): a transient failure is reported at once.
+
+The client has the calls recruit itself makes; tests reach the rest of the API (version,
+instruments, deletes, ...) through PyCap.
 
 The token is sent in the POST body only, and never appears in an exception, a log line or
 a repr: error messages name the host and the ``content`` of the call.
@@ -45,7 +45,6 @@ from recruit_cli.redcap import responses
 from recruit_cli.redcap.meta import FieldMeta
 from recruit_cli.redcap.policy import (
     TRANSIENT_STATUS,
-    AlreadyDeleted,
     Retry,
     Transient,
     array,
@@ -60,9 +59,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("recruit.redcap")
 
 T = TypeVar("T")
-_VERSION = r"\d+(\.\d+){0,3}"
-_RECORD_NAME = r"[^\s<>]{1,100}"
-_NOT_FOUND = ("do not exist", "does not exist", "not found")
 # REDCap's answers when an export asks for, or an import writes, a field it doesn't have.
 _UNKNOWN_FIELD_MESSAGES = (
     'The following values in the parameter "fields" are not valid',
@@ -158,13 +154,6 @@ class RedcapClient:
 
     # ---- reads -------------------------------------------------------------------------
 
-    def export_version(self) -> str:
-        """REDCap's version, e.g. ``14.0.2``."""
-        body = self._call({"content": "version"})
-        return responses.expect_text(
-            body, "content=version", pattern=_VERSION, what="a version number"
-        )
-
     def export_project_info(self) -> dict[str, str]:
         """Project attributes, including ``secondary_unique_field`` ("" when none)."""
         payload = {"content": "project", "format": "json", "returnFormat": "json"}
@@ -188,17 +177,6 @@ class RedcapClient:
         """
         payload = {"content": "metadata", "format": "json", "returnFormat": "json"}
         return responses.expect_rows(self._json(payload), "content=metadata")
-
-    def export_field_names(self) -> list[dict[str, str]]:
-        """Export column names: ``original_field_name``, ``choice_value``,
-        ``export_field_name`` per row."""
-        payload = {"content": "exportFieldNames", "format": "json", "returnFormat": "json"}
-        return responses.expect_rows(self._json(payload), "content=exportFieldNames")
-
-    def export_instruments(self) -> list[dict[str, str]]:
-        """The project's forms: ``instrument_name``, ``instrument_label`` per row."""
-        payload = {"content": "instrument", "format": "json", "returnFormat": "json"}
-        return responses.expect_rows(self._json(payload), "content=instrument")
 
     def export_records(
         self,
@@ -264,13 +242,6 @@ class RedcapClient:
             payload["endTime"] = _timestamp(end_time, minutes=True)
         return responses.expect_rows(self._json(payload), "content=log")
 
-    def generate_next_record_name(self) -> str:
-        """The next record name of an auto-numbering project."""
-        body = self._call({"content": "generateNextRecordName"})
-        return responses.expect_text(
-            body, "content=generateNextRecordName", pattern=_RECORD_NAME, what="a record name"
-        )
-
     # ---- writes ------------------------------------------------------------------------
 
     def import_records(
@@ -329,23 +300,6 @@ class RedcapClient:
                 f"REDCap imported {count} fields but {len(rows)} were sent (content=metadata)"
             )
         return count
-
-    def delete_records(self, ids: Sequence[str]) -> int:
-        """Delete whole records; returns the number deleted.
-
-        REDCap deletes all the ids of one call or none. If a transient failure lost the
-        answer and the retry is told the records "do not exist", the first attempt deleted
-        them and ``len(ids)`` is returned.
-        """
-        if not ids:
-            return 0
-        payload = {"content": "record", "action": "delete", "returnFormat": "json"}
-        payload |= array("records", ids)
-        try:
-            value = self._json(payload, Retry.DELETE)
-        except AlreadyDeleted:
-            return len(ids)
-        return responses.expect_count(value, "content=record delete")
 
     # ---- the one request method ----------------------------------------------------------
 
@@ -420,8 +374,6 @@ class RedcapClient:
                 f"(the project's token, with API rights). REDCap said: {text}",
                 status=status,
             )
-        if policy is Retry.DELETE and retried and any(s in text.lower() for s in _NOT_FOUND):
-            raise AlreadyDeleted
         if responses.looks_like_html(response.text):
             raise RedcapError(
                 f"REDCap at {self.host} answered {call} with HTTP {status} and an HTML page: "

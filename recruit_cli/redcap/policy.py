@@ -14,7 +14,6 @@ class Retry(Enum):
 
     SAFE = "safe"  # reads and value imports: repeating changes nothing
     NEVER = "never"  # forceAutoNumber / metadata imports: report the failure at once
-    DELETE = "delete"  # retry; "do not exist" on a retry means the first attempt deleted them
 
 
 class Transient(Exception):
@@ -24,10 +23,6 @@ class Transient(Exception):
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
-
-
-class AlreadyDeleted(Exception):
-    """A delete retry found the records gone: the first attempt deleted them."""
 
 
 def wait_seconds(

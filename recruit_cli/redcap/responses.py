@@ -110,25 +110,6 @@ def expect_count(value: Any, call: str) -> int:
     raise RedcapError(f"REDCap answered {call} without a count", status=200)
 
 
-def expect_text(body: str, call: str, *, pattern: str, what: str) -> str:
-    """A short plain-text answer (the version, the next record name) matching ``pattern``."""
-    text = body.strip()
-    if looks_like_html(text):
-        raise RedcapError(f"REDCap answered {call} with HTML, not {what}: {API_HINT}", status=200)
-    if text.startswith('"'):
-        try:
-            decoded = json.loads(text)
-        except ValueError:
-            decoded = None
-        if isinstance(decoded, str):
-            text = decoded.strip()
-    if text.startswith("{"):
-        parse_json(text, call)  # raises for {"error": ...}
-    if not re.fullmatch(pattern, text):
-        raise RedcapError(f"REDCap answered {call} with something that is not {what}", status=200)
-    return text
-
-
 def as_text(value: Any) -> str:
     """REDCap values as strings: null -> '', numbers as written, booleans as 1/0."""
     if value is None:

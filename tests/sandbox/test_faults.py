@@ -62,6 +62,16 @@ def test_drop_after_commit_applies_the_write(sandbox: Sandbox, api: Api) -> None
     assert api(sandbox, content="record", format="json", data=data).json() == {"count": 1}
 
 
+def test_drop_after_commit_applies_a_delete(sandbox: Sandbox, api: Api) -> None:
+    data = json.dumps([{"record_id": "1"}, {"record_id": "2"}])
+    assert api(sandbox, content="record", format="json", data=data).json() == {"count": 2}
+    sandbox.set_faults("drop-after-commit@1")
+    with pytest.raises(requests.ConnectionError):
+        api(sandbox, content="record", action="delete", returnFormat="json", **{"records[0]": "1"})
+    rows = api(sandbox, content="record", format="json", fields="record_id").json()
+    assert rows == [{"record_id": "2"}]
+
+
 def test_rejected_write_is_not_dropped(sandbox: Sandbox, api: Api) -> None:
     sandbox.set_faults("drop-after-commit:1")
     bad = json.dumps([{"record_id": "1", "nope": "x"}])
