@@ -13,7 +13,8 @@ The checks, in the order that decides (the first that decides wins):
    criterion counts as false instead, in step 2), or a failed plausibility check (a
    criterion with ``on_false = "review"``, e.g. a date of birth in the future: ``<name>:
    <reason>``).
-4. **Eligible path**: a usable e-mail address (``email_missing`` / ``email_invalid``) and
+4. **Eligible path**: an e-mail address recruit can send to (``email_missing`` /
+   ``email_invalid``, by ``recruit_cli.address``, the same definition compose uses) and
    exactly one group (``between_groups`` / ``ambiguous_group`` / ``unevaluable_group``);
    problems here are collected together into one manual review.
 
@@ -25,12 +26,12 @@ Reasons are ``code: readable text`` lines that name fields and criteria, never v
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
+from recruit_cli import address
 from recruit_cli.errors import ConfigError, RecruitError
 from recruit_cli.screening.qids import qids_fields, score_record
 from recruit_cli.settings import Criterion, Group, QidsSettings, Settings, Status
@@ -43,7 +44,6 @@ QIDS_TOTAL = "qids_total"  # the scored total, injected into the record for grou
 # What a pass may meet in evaluating logic on odd data; the logic module should not raise on
 # data at all, but classify promises totality, so such a failure becomes "unknown".
 _EVAL_ERRORS = (ArithmeticError, ValueError, TypeError, LookupError, RecruitError)
-_EMAIL = re.compile(r"[^@\s<>(),;:\"\[\]\\]+@[^@\s<>(),;:\"\[\]\\]+\.[^@\s<>(),;:\"\[\]\\.]+")
 
 
 @dataclass(frozen=True)
@@ -148,12 +148,16 @@ def is_ready(rules: ScreeningRules, record: Mapping[str, str]) -> bool:
 
 
 def email_problem(value: str, field: str) -> Reason | None:
-    """A reason when ``value`` is not a usable address (the address itself is never quoted)."""
-    text = value.strip()
-    if not text:
+    """A reason when recruit can't send to ``value`` (the address itself is never quoted).
+
+    The test is the one compose applies, so a person screened eligible never meets a
+    refused address at invite time, after a study ID was spent.
+    """
+    if not value.strip():
         return Reason("email_missing", f"[{field}] is blank")
-    if len(text) > 254 or not _EMAIL.fullmatch(text) or any(ord(ch) < 32 for ch in text):
-        return Reason("email_invalid", f"[{field}] is not a usable e-mail address")
+    why = address.problem(value)
+    if why is not None:
+        return Reason("email_invalid", f"[{field}] is not a usable e-mail address ({why})")
     return None
 
 
