@@ -127,13 +127,13 @@ def _with_test_recipient(settings: Settings, to: str | None) -> Settings:
         return settings
     from dataclasses import replace
 
-    from recruit_cli.errors import MailError, UsageError
-    from recruit_cli.mail.compose import check_address
+    from recruit_cli.address import InvalidAddress, normalise
+    from recruit_cli.errors import UsageError
 
     try:
-        address = check_address(to)
-    except MailError as exc:
-        raise UsageError(f"--to: {exc}") from exc
+        address = normalise(to)
+    except InvalidAddress as exc:
+        raise UsageError(f"--to: the e-mail address is not valid ({exc.reason})") from exc
     return replace(settings, email=replace(settings.email, test_recipient=address))
 
 
@@ -166,17 +166,11 @@ def _preview(actx: AppContext, settings: Settings, record_id: str, kind: str) ->
 
 def _shown(address: str, settings: Settings) -> str:
     """The recipient as a preview shows it: masked unless it is the test recipient."""
+    from recruit_cli.address import mask
+
     if settings.email.test_recipient and address == settings.email.test_recipient:
         return f"{address} (test recipient)"
-    return mask_address(address)
-
-
-def mask_address(address: str) -> str:
-    """``pat@example.org`` -> ``p***@example.org``: enough to recognise, not to read out."""
-    local, at, domain = address.rpartition("@")
-    if not at:
-        return "***"
-    return f"{local[:1]}***@{domain}"
+    return mask(address)
 
 
 def register(app: typer.Typer) -> None:

@@ -14,14 +14,12 @@ from collections.abc import Mapping, Sequence
 from email.utils import make_msgid
 from typing import Any
 
+from recruit_cli.address import InvalidAddress, normalise
 from recruit_cli.errors import ConfigError, MailError, RecipientRejected, TemplateError
 from recruit_cli.mail.message import Attachment, OutgoingMessage
 from recruit_cli.mail.templates import get_templates, template_name
 from recruit_cli.settings import Settings
 
-# RFC 5322 dot-atom characters for the local part (quoted local parts are not accepted).
-_LOCAL_RE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*\Z")
-_LABEL_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
 _KEY_PART_RE = re.compile(r"[^\s|]+\Z")
 _CONTENT_TYPE_RE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*\Z", re.I)
 
@@ -45,7 +43,7 @@ def has_control(value: str) -> bool:
 
 
 def check_address(address: str, *, record_id: str | None = None) -> str:
-    """Validate one e-mail address and return it normalised.
+    """Validate one recipient address and return it normalised (``recruit_cli.address``).
 
     Surrounding spaces and tabs are dropped (common in typed-in survey answers); an
     internationalised domain becomes its ASCII (punycode) form.
@@ -54,37 +52,12 @@ def check_address(address: str, *, record_id: str | None = None) -> str:
         RecipientRejected: the address is unusable. The message names the record and the
             problem, never the address.
     """
-    problem = _address_problem(address)
-    if problem is None:
-        local, _, domain = address.strip(" \t").partition("@")
-        return f"{local}@{domain.encode('idna').decode('ascii')}"
-    who = f"record {record_id}: " if record_id is not None else ""
-    raise RecipientRejected(f"{who}the e-mail address is not valid ({problem})")
-
-
-def _address_problem(address: str) -> str | None:
-    value = address.strip(" \t")
-    if not value:
-        return "it is empty"
-    if has_control(value):
-        return "it contains a line break or control character"
-    if any(ch.isspace() for ch in value):
-        return "it contains a space"
-    if value.count("@") != 1:
-        return "it has no @" if "@" not in value else "it has more than one @"
-    local, _, domain = value.partition("@")
-    if not local or len(local) > 64 or not _LOCAL_RE.match(local):
-        return "the part before the @ is not valid"
     try:
-        ascii_domain = domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        return "the domain is not valid"
-    labels = ascii_domain.split(".")
-    if len(labels) < 2 or len(ascii_domain) > 253 or not all(map(_LABEL_RE.match, labels)):
-        return "the domain is not valid"
-    if labels[-1].isdigit():
-        return "the domain is not valid"
-    return None
+        return normalise(address)
+    except InvalidAddress as exc:
+        raise RecipientRejected(
+            f"{_who(record_id)}the e-mail address is not valid ({exc.reason})"
+        ) from exc
 
 
 def compose(
@@ -190,10 +163,10 @@ def _config_address(value: str, key: str) -> str:
     if not value.strip():
         raise ConfigError("no address is set", key=key)
     try:
-        return check_address(value)
-    except RecipientRejected as exc:
+        return normalise(value)
+    except InvalidAddress as exc:
         # It is the lab's own address, but still keep addresses out of messages.
-        raise ConfigError(str(exc).replace("the e-mail address", "the address"), key=key) from exc
+        raise ConfigError(f"the address is not valid ({exc.reason})", key=key) from exc
 
 
 def _check_attachment(attachment: Attachment) -> None:

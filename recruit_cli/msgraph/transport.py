@@ -20,6 +20,7 @@ from collections.abc import Callable
 from html import escape
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from recruit_cli.address import InvalidAddress, normalise
 from recruit_cli.errors import (
     AuthError,
     DeliveryUncertain,
@@ -110,9 +111,10 @@ def test_message(settings: Settings, to: str) -> OutgoingMessage:
     from datetime import UTC, datetime
     from email.utils import make_msgid
 
-    local, at, domain = to.rpartition("@")
-    if not local or not at or "." not in domain or any(c.isspace() for c in to):
-        raise UsageError("--to: not an e-mail address")
+    try:
+        to = normalise(to)
+    except InvalidAddress as exc:
+        raise UsageError(f"--to: not an e-mail address ({exc.reason})") from exc
     now = datetime.now(UTC).isoformat(timespec="seconds")
     study = settings.study.name
     return OutgoingMessage(

@@ -7,7 +7,6 @@ only when the report is e-mailed (like every command that sends mail).
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from recruit_cli.address import InvalidAddress, normalise
 from recruit_cli.errors import ConfigError, RecruitError, UsageError
 from recruit_cli.exit_codes import ExitCode
 from recruit_cli.logs import get_logger
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from recruit_cli.settings import Settings
 
 log = get_logger("report")
-_ADDRESS = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
 
 
 @dataclass(frozen=True)
@@ -120,13 +119,18 @@ def report_pass(
     already went out). A mail failure after the file was written is reported in the
     result (its exit code, a notice), not raised, so the written path is still shown.
     """
+    given: list[str] = []
     for position, address in enumerate(email, start=1):
-        if not _ADDRESS.fullmatch(address.strip()):
-            raise UsageError(f"--email: argument {position} is not an e-mail address")
+        try:
+            given.append(normalise(address))
+        except InvalidAddress as exc:
+            raise UsageError(
+                f"--email: argument {position} is not an e-mail address ({exc.reason})"
+            ) from exc
     data = build_report(settings, client, week=week, since=since, until=until, now=now)
     file = report_file(data, fmt)
     path = (out_dir or settings.report.out_dir) / file.filename
-    recipients = tuple(a.strip() for a in email) or settings.report.recipients
+    recipients = tuple(given) or settings.report.recipients
     notices: list[str] = []
     extra: dict[str, object] = {
         "period": data.period_label,

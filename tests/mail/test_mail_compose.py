@@ -103,6 +103,10 @@ def test_bad_configured_addresses_are_config_errors(tmp_path: Path, key: str, va
         "alice@example.org,bob@example.org",
         "alicé@example.org",
         "alice@127.0.0.1",
+        "alice@lab.test",  # a reserved name: no mail from the internet reaches it
+        "alice@[192.0.2.1]",
+        '"alice"@example.org',
+        "a" * 65 + "lice@example.org",
     ],
 )
 def test_invalid_addresses_are_rejected_without_showing_them(

@@ -121,7 +121,14 @@ def test_send_as_denied_exits_3_with_a_hint(
     assert "staff@example.org" not in err
 
 
-def test_test_refuses_a_bad_address(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_test_refuses_a_bad_address(
+    fake: FakeGraph, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert recruit(config, "auth", "login") == 0
     assert recruit(config, "auth", "test", "--to", "not an address") == 2
     assert "--to: not an e-mail address" in capsys.readouterr().err
+    # The same definition as everywhere (recruit_cli.address): nothing reaches Graph.
+    assert recruit(config, "auth", "test", "--to", "jo..e@example.org") == 2
+    err = capsys.readouterr().err
+    assert "--to: not an e-mail address (the part before the @ is not valid)" in err
+    assert "jo..e" not in err and fake.sent == []

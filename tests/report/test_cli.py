@@ -224,6 +224,10 @@ def test_dry_run_writes_and_sends_nothing(
         (["--since", "2026-03-01"], "--until is needed too"),
         (["--format", "pdf"], "--format: expected one of html, json, csv"),
         (["--email", "not-an-address"], "--email: argument 1 is not an e-mail address"),
+        (
+            ["--email", "pi@example.org", "--email", "pi@exa_mple.org"],
+            "--email: argument 2 is not an e-mail address (the domain is not valid)",
+        ),
     ],
 )
 def test_bad_options_exit_2(

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from recruit_cli.address import InvalidAddress, address_key, normalise
 from recruit_cli.errors import ConfigError, MailError
 from recruit_cli.mail.message import OutgoingMessage, SendReceipt, Transport
 from recruit_cli.settings import Settings
@@ -52,15 +53,13 @@ class TestRecipientGuard:
     __test__ = False  # not a pytest test class, despite the name
 
     def __init__(self, inner: Transport, test_recipient: str) -> None:
-        from recruit_cli.mail.compose import check_address
-
         self.inner = inner
         self.name = inner.name
         try:
-            self.test_recipient = check_address(test_recipient)
-        except MailError as exc:
+            self.test_recipient = normalise(test_recipient)
+        except InvalidAddress as exc:
             raise ConfigError(
-                "the test recipient is not valid", key="email.test_recipient"
+                f"the test recipient is not valid ({exc.reason})", key="email.test_recipient"
             ) from exc
 
     def send(self, message: OutgoingMessage) -> SendReceipt:
@@ -69,7 +68,7 @@ class TestRecipientGuard:
         Raises:
             MailError: the message is addressed to someone else.
         """
-        if tuple(a.lower() for a in message.to) != (self.test_recipient.lower(),):
+        if tuple(map(_key, message.to)) != (address_key(self.test_recipient),):
             raise MailError(
                 f"refusing to send key {message.key}: a test recipient is set and the message "
                 "is addressed to someone else"
@@ -83,3 +82,11 @@ class TestRecipientGuard:
     def close(self) -> None:
         """Close the wrapped transport."""
         self.inner.close()
+
+
+def _key(address: str) -> str | None:
+    """``address_key``, or None for an address that is not valid (it matches nothing)."""
+    try:
+        return address_key(address)
+    except InvalidAddress:
+        return None
