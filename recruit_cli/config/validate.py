@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
+from recruit_cli.address import problem as address_problem
 from recruit_cli.config.convert import Context
 from recruit_cli.config.lines import KeyPath
 from recruit_cli.errors import ConfigError
@@ -24,7 +25,6 @@ ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 LOOKS_LIKE_TOKEN = re.compile(r"[0-9A-Fa-f]{32,}")
 VERSION = re.compile(r"[A-Za-z0-9._-]+")
 LANGUAGE = re.compile(r"[A-Za-z]{2,3}([_-][A-Za-z0-9]+)*")
-ADDRESS = re.compile(r"[^@\s]+@[^@\s]+")
 QIDS_ITEMS = 16
 
 TRANSPORTS = ("outbox", "smtp", "graph")
@@ -230,7 +230,8 @@ def _email(s: Settings, ctx: Context) -> None:
 
 
 def _addresses(s: Settings, ctx: Context) -> None:
-    # Staff addresses; still never quoted back, by the same rule as participants'.
+    # Staff addresses: the same test as participants' (recruit_cli.address), so a typo is
+    # caught at load, not at the first send; still never quoted back.
     single: list[tuple[KeyPath, str | None]] = [
         (("email", "sender"), s.email.sender or None),
         (("email", "test_recipient"), s.email.test_recipient),
@@ -239,8 +240,9 @@ def _addresses(s: Settings, ctx: Context) -> None:
     single += [(("safety", "notify", i), a) for i, a in enumerate(s.safety.notify)]
     single += [(("report", "recipients", i), a) for i, a in enumerate(s.report.recipients)]
     for at, address in single:
-        if address is not None and not ADDRESS.fullmatch(address.strip()):
-            raise ctx.error("not an e-mail address (expected name@domain)", at)
+        why = None if address is None else address_problem(address)
+        if why is not None:
+            raise ctx.error(f"not an e-mail address ({why})", at)
 
 
 def _numbers(s: Settings, ctx: Context) -> None:

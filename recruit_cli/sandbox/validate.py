@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from recruit_cli.address import problem as address_problem
 from recruit_cli.sandbox.dictionary import COMPLETE_CHOICES, Field
 
 FORMAT_MESSAGE = (
@@ -19,7 +20,6 @@ FORMAT_MESSAGE = (
 _INTEGER = re.compile(r"^[-+]?\d+$")
 _NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)$")
 _NUMBER_DP = re.compile(r"^number_(\d)dp$")
-_EMAIL = re.compile(r"^[^\s@,;]+@[^\s@,;]+\.[^\s@,;]+$")
 _PHONE = re.compile(r"^[\d\s()+.\-]{7,}$")
 _ZIP = re.compile(r"^\d{5}(-\d{4})?$")
 _ALPHA = re.compile(r"^[A-Za-z]+$")
@@ -82,7 +82,10 @@ def _format_ok(validation: str, value: str) -> bool:
             return False
         return True
     if validation == "email":
-        return bool(_EMAIL.match(value))
+        # recruit's own definition (recruit_cli.address), answered with REDCap's message. A
+        # real REDCap's pattern is close but may take a few addresses recruit refuses (say a
+        # non-ASCII local part); like it, no room for surrounding spaces.
+        return value == value.strip() and address_problem(value) is None
     if validation == "phone":
         return bool(_PHONE.match(value))
     if validation == "zipcode":

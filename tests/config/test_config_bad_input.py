@@ -268,6 +268,22 @@ CASES: dict[str, Bad] = {
         "not an e-mail address",
         "notify",
     ),
+    # Staff addresses meet the same test as participants' (recruit_cli.address), so one
+    # compose would refuse fails at load, naming the key, not at the first send.
+    "sender compose can't send from": Bad(
+        'sender = "study-team@example.edu"',
+        'sender = "study..team@example.edu"',
+        "email.sender",
+        "not an e-mail address (the part before the @ is not valid)",
+        "sender",
+    ),
+    "alert address on a domain with an underscore": Bad(
+        'notify = ["oncall@example.edu"]',
+        'notify = ["oncall@exa_mple.edu"]',
+        "safety.notify[0]",
+        "not an e-mail address (the domain is not valid)",
+        "notify",
+    ),
     "template version breaking the idempotency key": Bad(
         'transport = "outbox"',
         'transport = "outbox"\ntemplate_version = "v1|2"',

@@ -156,6 +156,38 @@ def test_validation_failures_are_csv_lines_and_nothing_is_written(
     assert records(api, test_sandbox) == []
 
 
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        ("a@example.org", True),
+        ("a@xn--bcher-kva.de", True),
+        ("jo..e@example.org", False),
+        ("a@exa_mple.com", False),
+        ("josé@example.org", False),
+        (" a@example.org", False),
+        ("a@lab.test", False),
+    ],
+)
+def test_email_validation_is_recruits_definition_with_redcaps_message(
+    test_sandbox: Sandbox, api: Api, value: str, accepted: bool
+) -> None:
+    # The sandbox stores only addresses recruit can send to (recruit_cli.address), and
+    # refuses the rest as REDCap refuses a value that fails its field's validation.
+    row = {"record_id": "1", "email": value}
+    resp = api(test_sandbox, content="record", format="json", data=json.dumps([row]))
+    if accepted:
+        assert resp.status_code == 200, resp.text
+        assert [r["email"] for r in records(api, test_sandbox)] == [value]
+        return
+    assert resp.status_code == 400
+    fmt = (
+        "The value you provided could not be validated because it does not follow the "
+        "expected format. Please try again."
+    )
+    assert resp.json()["error"] == f'"1","email","{value}","{fmt}"'
+    assert records(api, test_sandbox) == []
+
+
 def test_unique_field_collision_is_rejected(test_sandbox: Sandbox, api: Api) -> None:
     first = [{"record_id": "1", "email": "a@example.org"}]
     assert api(test_sandbox, content="record", format="json", data=json.dumps(first)).ok
