@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from recruit_cli.address import problem
 from recruit_cli.outreach.plan import Row
 from recruit_cli.settings import Settings
 
@@ -19,17 +20,18 @@ def status_filter(settings: Settings, status: str) -> str:
 
 
 def address_problem(settings: Settings, row: Row) -> str | None:
-    """A review reason when the address field is blank or holds a line break, else None.
+    """A review reason when recruit can't send to the address field, else None.
 
-    ``compose`` validates the address fully; this catches the cases with a plainer reason
-    before anything is claimed. The value itself never appears in the reason.
+    The test screening and ``compose`` apply (``recruit_cli.address``), asked before
+    anything is claimed. The value itself never appears in the reason.
     """
     field = settings.fields.email
-    value = row.get(field, "").strip()
-    if not value:
+    value = row.get(field, "")
+    if not value.strip():
         return f"email_missing: {field} is blank"
-    if any(ch in value for ch in "\r\n\x00"):
-        return f"email_invalid: {field} holds a line break"
+    why = problem(value)
+    if why is not None:
+        return f"email_invalid: {field} is not a usable e-mail address ({why})"
     return None
 
 

@@ -103,6 +103,14 @@ CASES = [
         Verdict.REVIEW,
         "email_invalid",
     ),
+    # The one definition screening and compose use, asked before anything is claimed.
+    (
+        "unsendable address",
+        {"participant_email": "p..q@example.org"},
+        Verdict.REVIEW,
+        "email_invalid",
+    ),
+    ("spaces around the address", {"participant_email": " p@example.org\t"}, Verdict.SEND, ""),
 ]
 
 
