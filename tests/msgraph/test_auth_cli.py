@@ -122,7 +122,7 @@ def test_send_as_denied_exits_3_with_a_hint(
 
 
 def test_test_refuses_a_bad_address(
-    fake: FakeGraph, config: Path, capsys: pytest.CaptureFixture[str]
+    fake: MicrosoftSandbox, config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert recruit(config, "auth", "login") == 0
     assert recruit(config, "auth", "test", "--to", "not an address") == 2
