@@ -1,7 +1,8 @@
 """The whole exit-code contract, in one place.
 
-Cron wrappers and health checks read these numbers, so they never change meaning.
-The table is repeated in the README and in ``recruit --help``.
+Cron wrappers and health checks read these numbers, so they never change meaning. The
+table is repeated in ``recruit --help``, the README and crontab.example;
+tests/test_exit_codes.py pins those copies to this one.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ class ExitCode(IntEnum):
     AUTH = 6  # Microsoft sign-in needed: run `recruit auth login`
 
 
+# Each meaning is plain text (no "." or ";"): the README and crontab.example quote it.
 EXIT_CODE_TABLE: tuple[tuple[int, str], ...] = (
     (ExitCode.OK, "ok, nothing to do, or lock held"),
     (ExitCode.UNEXPECTED, "unexpected error"),
@@ -26,22 +28,24 @@ EXIT_CODE_TABLE: tuple[tuple[int, str], ...] = (
     (ExitCode.CONFIG, "configuration"),
     (ExitCode.UNAVAILABLE, "REDCap or mail service unavailable"),
     (ExitCode.PARTIAL, "partial: some records failed, the rest were written"),
-    (ExitCode.AUTH, "authentication needed"),
+    (ExitCode.AUTH, "authentication needed (recruit auth login)"),
+)
+
+# Most severe first (the README's "by severity" sentence quotes it).
+SEVERITY: tuple[ExitCode, ...] = (
+    ExitCode.UNEXPECTED,
+    ExitCode.USAGE,
+    ExitCode.CONFIG,
+    ExitCode.UNAVAILABLE,
+    ExitCode.AUTH,
+    ExitCode.PARTIAL,
+    ExitCode.OK,
 )
 
 
 def worst(codes: list[ExitCode] | tuple[ExitCode, ...]) -> ExitCode:
-    """The exit code of a run made of several steps: the most severe one.
+    """The exit code of a run made of several steps: the most severe one (``SEVERITY``).
 
     Severity is not numeric order: an unexpected error (1) outranks a partial run (5).
     """
-    rank = [
-        ExitCode.OK,
-        ExitCode.PARTIAL,
-        ExitCode.AUTH,
-        ExitCode.UNAVAILABLE,
-        ExitCode.CONFIG,
-        ExitCode.USAGE,
-        ExitCode.UNEXPECTED,
-    ]
-    return max(codes, key=rank.index, default=ExitCode.OK)
+    return min(codes, key=SEVERITY.index, default=ExitCode.OK)
