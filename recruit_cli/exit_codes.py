@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     UNAVAILABLE = 4  # REDCap or the mail service could not be reached
     PARTIAL = 5  # some records failed, the rest were written
     AUTH = 6  # Microsoft sign-in needed: run `recruit auth login`
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, the shell's convention)
 
 
 # Each meaning is plain text (no "." or ";"): the README and crontab.example quote it.
@@ -29,11 +30,14 @@ EXIT_CODE_TABLE: tuple[tuple[int, str], ...] = (
     (ExitCode.UNAVAILABLE, "REDCap or mail service unavailable"),
     (ExitCode.PARTIAL, "partial: some records failed, the rest were written"),
     (ExitCode.AUTH, "authentication needed (recruit auth login)"),
+    (ExitCode.INTERRUPTED, "interrupted (Ctrl-C)"),
 )
 
-# Most severe first (the README's "by severity" sentence quotes it).
+# Most severe first (the README's "by severity" sentence quotes it). 130 comes right after
+# a bug: the steps after an interruption never ran, whatever they would have said.
 SEVERITY: tuple[ExitCode, ...] = (
     ExitCode.UNEXPECTED,
+    ExitCode.INTERRUPTED,
     ExitCode.USAGE,
     ExitCode.CONFIG,
     ExitCode.UNAVAILABLE,

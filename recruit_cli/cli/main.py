@@ -87,6 +87,8 @@ def run(argv: list[str] | None = None) -> int:
         code = exc.code
         if code is None:
             return ExitCode.OK
+        if code == ExitCode.INTERRUPTED:  # typer turns Ctrl-C in a command into exit 130
+            print("recruit: interrupted", file=sys.stderr)
         if code == ExitCode.USAGE and _misplaced_global(args):
             print(
                 "recruit: global options (--config, -v, --log-file, --debug) go before the "
@@ -102,9 +104,9 @@ def run(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         print(f"recruit: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C before typer runs the command
         print("recruit: interrupted", file=sys.stderr)
-        return 130
+        return ExitCode.INTERRUPTED
     except Exception as exc:  # the one catch-all: an unexpected error, i.e. a bug
         if debug:
             traceback.print_exc()

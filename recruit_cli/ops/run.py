@@ -117,8 +117,8 @@ def run_cycle(
     The lock comes first: a run that finds another one in progress raises ``LockHeld``
     (exit 0) without pinging, so the monitor sees one start and one end per real run. The
     end ping carries the exit status the process ends with, also when a step raised: a
-    ``RecruitError``'s code, 130 for Ctrl-C, 1 for anything else (a bug). A dry run pings
-    nothing: it is not the scheduled job.
+    ``RecruitError``'s code, 130 for Ctrl-C (``ExitCode.INTERRUPTED``), 1 for anything else
+    (a bug). A dry run pings nothing: it is not the scheduled job.
     """
     from recruit_cli.lock import run_lock
     from recruit_cli.ops.healthcheck import ping
@@ -141,7 +141,7 @@ def run_cycle(
             code = exc.exit_code
             raise
         except KeyboardInterrupt:
-            code = 130  # what cli.main exits with
+            code = ExitCode.INTERRUPTED  # what cli.main exits with
             raise
         finally:
             ping(url, str(int(code)))

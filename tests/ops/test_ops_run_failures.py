@@ -9,7 +9,12 @@ there (4), Microsoft sign-in never done (fake Graph: 6), an SMTP login without i
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,6 +23,7 @@ from ops_support import ping_server, write_study
 
 from recruit_cli.cli.main import run
 from recruit_cli.config import load_settings
+from recruit_cli.exit_codes import ExitCode
 from recruit_cli.mail.message import OutgoingMessage, SendReceipt
 from recruit_cli.ops.run import DRY_RUN_NOTICE, run_cycle
 from recruit_cli.redcap.client import RedcapClient
@@ -180,6 +186,36 @@ def test_a_bug_in_a_step_ends_the_run_and_still_pings_exit_1(tmp_path: Path) -> 
         statuses = _statuses(sb)
     assert pings == ["/ping/check-uuid/start", "/ping/check-uuid/1"]
     assert "eligible_invited" not in statuses.values()
+
+
+def test_ctrl_c_ends_the_run_with_130_and_pings_it(tmp_path: Path) -> None:
+    """SIGINT while the run waits on REDCap: the process exits 130 and the monitor is told."""
+    # Every REDCap answer is 30 s late, so the run is inside its first request when the
+    # signal comes (the sandbox's handler threads are daemons: none of it is waited for).
+    with run_sandbox(demo=5, faults="delay=30") as sb, ping_server() as (url, pings):
+        config = write_study(
+            tmp_path, sb.url, sb.token, extra=f'\n[ops]\nhealthcheck_url = "{url}"\n'
+        )
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RECRUIT_")}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "recruit_cli", "-c", str(config), "run"],
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        try:
+            for _ in range(1200):  # the start ping comes once the lock is held
+                if pings or process.poll() is not None:
+                    break
+                time.sleep(0.05)
+            process.send_signal(signal.SIGINT)
+            _, err = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode == ExitCode.INTERRUPTED == 130, err
+    assert "recruit: interrupted" in err
+    assert pings == ["/ping/check-uuid/start", "/ping/check-uuid/130"]
 
 
 def test_the_log_file_has_one_line_per_step_and_stderr_says_each_failure_once(
