@@ -98,9 +98,13 @@ class MailUnavailable(ServiceUnavailable):
 
 
 class RedcapError(RemoteError):
-    """REDCap answered, and said no. Carries REDCap's own message."""
+    """REDCap answered, and said no. Carries REDCap's own message.
 
-    exit_code = ExitCode.UNEXPECTED
+    Exit 7, not 1: REDCap refusing a request is something a person reads and acts on, not
+    a bug in recruit (cron and health checks read 1 as one).
+    """
+
+    exit_code = ExitCode.REFUSED
 
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
@@ -121,9 +125,10 @@ class ProjectMismatch(RedcapError):
 
 
 class MailError(RemoteError):
-    """The mail service refused a message for a reason that is not transient."""
+    """The mail service refused a message for a reason that is not transient (exit 7, like
+    REDCap saying no)."""
 
-    exit_code = ExitCode.UNEXPECTED
+    exit_code = ExitCode.REFUSED
 
 
 class RecipientRejected(MailError):

@@ -37,8 +37,10 @@ def test_worst_follows_severity() -> None:
     assert worst([]) == ExitCode.OK
     for i, code in enumerate(SEVERITY):
         assert worst([*SEVERITY[i:], *reversed(SEVERITY[i:])]) == code
-    # The cases cron sees: a bug beats anything.
+    # The cases cron sees: a bug beats anything, a refusal beats an outage.
     assert worst([ExitCode.PARTIAL, ExitCode.UNEXPECTED, ExitCode.CONFIG]) == ExitCode.UNEXPECTED
+    assert worst([ExitCode.UNAVAILABLE, ExitCode.REFUSED]) == ExitCode.REFUSED
+    assert worst([ExitCode.REFUSED, ExitCode.CONFIG]) == ExitCode.CONFIG
 
 
 def test_the_readme_table_is_the_enum() -> None:

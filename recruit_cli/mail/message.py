@@ -50,7 +50,9 @@ class Transport(Protocol):
     - ``errors.ServiceUnavailable`` when the service can't be reached or stays throttled
       after the retries the transport is allowed (never retry after a 202/250 acceptance);
     - ``errors.AuthError`` when sign-in is needed (Graph);
-    - ``errors.MailError`` for other refusals (e.g. send-as denied, mailbox not enabled).
+    - ``errors.MailSetupError`` when the set-up refuses every message (send-as denied, a
+      mailbox not enabled): exit 3;
+    - ``errors.MailError`` for other refusals of this message (exit 7).
     """
 
     name: str

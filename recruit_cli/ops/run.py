@@ -5,8 +5,8 @@ fails is reported and the later steps still run when that is safe:
 
 - when REDCap itself is unreachable or refuses the token, every later step would fail the
   same way (after its own retries), so they are reported as skipped; REDCap refusing one
-  request (a field a rule names is not in the project, say) does not stop the others,
-  which make their own requests;
+  request (exit 3 when a field a rule names is not in the project, else exit 7) does not
+  stop the others, which make their own requests;
 - when the mail service fails (or sign-in is needed, or the transport can't be set up), the
   remaining mail steps are skipped, but the REDCap-only steps (assign) still run;
 - any other failure of one step (a template that doesn't render, some records refused:

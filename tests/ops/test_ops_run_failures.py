@@ -51,19 +51,37 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-# A lab that made the group field a dropdown and forgot MDD: REDCap refuses to store the
-# screening outcome of every MDD record (screen: 5); the rest of the run goes on.
-GROUP_DROPDOWN = [
-    {**row, "field_type": "dropdown", "select_choices_or_calculations": "HC, Healthy control"}
-    if row["field_name"] == "pipeline_group"
-    else row
-    for row in DEMO_METADATA
-]
-
-
 def partial(text: str) -> str:
-    """Marks the case as needing the GROUP_DROPDOWN project (the edit itself is a no-op)."""
+    """Marks the case as needing the group dropdown (PROJECT_EDITS; this edit is a no-op)."""
     return text
+
+
+def claims_refused(text: str) -> str:
+    """Marks the case as needing the validated claim (PROJECT_EDITS; this edit is a no-op)."""
+    return text
+
+
+# Changes to the project's data dictionary, keyed by the marker that asks for them:
+# - partial: a lab that made the group field a dropdown and forgot MDD: REDCap refuses to
+#   store the screening outcome of every MDD record (screen: 5); the rest of the run goes on;
+# - claims_refused: a lab that gave the e-mail claim field an integer validation: REDCap
+#   refuses every claim (a 400 that names no missing field), so each mail step stops before
+#   sending: exit 7, "REDCap said no", never 1 (which cron reads as a bug in recruit).
+PROJECT_EDITS: dict[Edit, tuple[str, dict[str, str]]] = {
+    partial: (
+        "pipeline_group",
+        {"field_type": "dropdown", "select_choices_or_calculations": "HC, Healthy control"},
+    ),
+    claims_refused: (
+        "pipeline_email_claim",
+        {"text_validation_type_or_show_slider_number": "integer"},
+    ),
+}
+
+
+def _project(edits: list[Edit]) -> list[dict[str, str]]:
+    changes = dict(PROJECT_EDITS[e] for e in edits if e in PROJECT_EDITS)
+    return [{**row, **changes.get(row["field_name"], {})} for row in DEMO_METADATA]
 
 
 def bad_invite_template(text: str) -> str:
@@ -122,6 +140,7 @@ CASES = {
     "partial + mail down": ([partial, smtp_down], 4, [5, 4, 0, None, None]),
     "transport not set up": ([smtp_without_password], 3, [0, 3, 0, None, None]),
     "sign-in needed + partial": ([partial], 6, [5, 6, 0, None, None]),
+    "claims refused + partial": ([claims_refused, partial], 7, [5, 7, 0, 7, 7]),
 }
 
 
@@ -136,9 +155,9 @@ def test_each_failing_step_is_reported_and_the_worst_code_wins(
         run_sandbox(demo=60, unique_field="assigned_study_id") as sb,
         ping_server() as (url, pings),
     ):
-        if partial in edits:
+        if any(e in PROJECT_EDITS for e in edits):
             with RedcapClient(sb.url, sb.token) as client:
-                client.import_metadata(GROUP_DROPDOWN)
+                client.import_metadata(_project(edits))
         config = _study(tmp_path, sb, edits, extra=f'\n[ops]\nhealthcheck_url = "{url}"\n')
         assert run(["-c", str(config), "run", "--json"]) == expected
         statuses = _statuses(sb)

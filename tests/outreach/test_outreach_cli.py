@@ -10,8 +10,10 @@ import pytest
 from outreach_support import TOKEN_ENV, body, config_data, outbox, person, records, toml
 
 from recruit_cli.cli.main import run
+from recruit_cli.exit_codes import ExitCode
 from recruit_cli.redcap.client import RedcapClient
 from recruit_cli.sandbox import Sandbox
+from recruit_cli.sandbox.demo import DEMO_METADATA
 from recruit_cli.settings import Settings, Status
 
 S = Status
@@ -106,3 +108,26 @@ def test_timestamps_are_written_in_the_study_time_zone(config: Path, client: Red
     stamp = records(client, "1")["1"]["pipeline_invitation_sent_timestamp"]
     written = datetime.fromisoformat(stamp)
     assert written.utcoffset() is not None and abs(datetime.now(UTC) - written).seconds < 600
+
+
+def test_redcap_refusing_the_claim_exits_7_with_its_message_and_sends_nothing(
+    config: Path, settings: Settings, client: RedcapClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The lab gave the claim field a validation: REDCap refuses the claim with a 400 that
+    # names no missing field. That is REDCap saying no (7), not a bug in recruit (1).
+    client.import_metadata(
+        [
+            {**row, "text_validation_type_or_show_slider_number": "integer"}
+            if row["field_name"] == CLAIM
+            else row
+            for row in DEMO_METADATA
+        ]
+    )
+    client.import_records([person("1", S.ELIGIBLE_ID_ASSIGNED)])
+    assert run(["-c", str(config), "invite"]) == ExitCode.REFUSED == 7
+    err = capsys.readouterr().err
+    assert "invite: REDCap refused content=record action=import (HTTP 400)" in err
+    assert "could not be validated" in err  # REDCap's own words
+    assert "unexpected" not in err and "person1@" not in err
+    assert outbox(settings) == {}
+    assert records(client, "1")["1"][STATUS] == S.ELIGIBLE_ID_ASSIGNED

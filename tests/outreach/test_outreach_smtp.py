@@ -35,6 +35,7 @@ class Handler:
     received: list[email.message.EmailMessage] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)  # addresses answered 550
     drop_in_data: bool = False  # the message arrives, the 250 never does
+    data_reply: str = ""  # answered to DATA instead of accepting the message
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
@@ -45,6 +46,8 @@ class Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.data_reply:
+            return self.data_reply
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(message, email.message.EmailMessage)
         self.received.append(message)
@@ -121,6 +124,23 @@ def test_a_refused_recipient_goes_to_review_and_the_pass_goes_on(
     row = records(client, "2")["2"]
     assert row[STATUS] == S.MANUAL_REVIEW and row[REASONS].startswith("email_invalid:")
     assert row[CLAIM] == ""  # the claim was undone: nothing is in doubt
+
+
+def test_a_message_the_server_refuses_stops_the_pass_with_exit_7_and_nothing_in_doubt(
+    smtp: tuple[Handler, int], make_settings: MakeSettings, client: RedcapClient
+) -> None:
+    # A permanent refusal that is not about the recipient (content policy, say): the mail
+    # service said no (7), which is not a bug in recruit (1).
+    handler, port = smtp
+    handler.data_reply = "554 5.7.1 message refused by policy"
+    settings = smtp_settings(make_settings, port)
+    client.import_records([person(str(i), S.ELIGIBLE_ID_ASSIGNED) for i in range(1, 4)])
+    result = run(settings, client)
+    assert result.exit_code == ExitCode.REFUSED == 7
+    assert any("refused" in n and "554" in n for n in result.notices)
+    assert handler.received == []
+    held = records(client)
+    assert all(row[STATUS] == S.ELIGIBLE_ID_ASSIGNED and row[CLAIM] == "" for row in held.values())
 
 
 def test_an_open_claim_cannot_be_checked_so_it_goes_to_review_unless_configured(

@@ -104,6 +104,7 @@ def test_400_carries_redcaps_own_text(
     assert expected in str(info.value)
     assert info.value.status == 400
     assert not isinstance(info.value, RedcapTokenRejected)
+    assert info.value.exit_code == ExitCode.REFUSED  # REDCap said no: 7, never 1 (a bug)
     assert client.calls == 1
 
 
