@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +30,31 @@ def test_help_lists_exit_codes() -> None:
     shown = " ".join(out.stdout.split())  # the epilog is wrapped to the terminal
     for code, meaning in EXIT_CODE_TABLE:
         assert f"{code} {meaning}" in shown
+
+
+def test_shell_completion_is_offered_and_completes_commands() -> None:
+    out = recruit("--help")
+    assert "--install-completion" in out.stdout and "--show-completion" in out.stdout
+    # What bash runs on <Tab> after `recruit --install-completion`: the real entry point
+    # with typer's completion variables, naming commands and sub-commands.
+    for words, cword, expected in (
+        ("recruit sta", "1", {"status"}),
+        ("recruit auth ", "2", {"login", "status", "logout", "test"}),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "recruit_cli"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={
+                **os.environ,
+                "_RECRUIT_COMPLETE": "complete_bash",
+                "COMP_WORDS": words,
+                "COMP_CWORD": cword,
+            },
+        )
+        assert done.returncode == 0, done.stderr
+        assert set(done.stdout.split()) == expected
 
 
 def test_unknown_option_is_usage_error() -> None:

@@ -27,7 +27,7 @@ app = typer.Typer(
     ),
     epilog=EXIT_CODES_HELP,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # recruit --install-completion / --show-completion (bash, zsh, fish)
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
