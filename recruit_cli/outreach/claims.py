@@ -39,10 +39,6 @@ class Claim:
             return None
         return self.key[len(prefix) :].split(":", 1)[0] or None
 
-    @property
-    def is_resend(self) -> bool:
-        return RESEND_MARK in self.key
-
 
 def iso_utc(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="seconds")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from recruit_cli.errors import RedcapError, RedcapTokenRejected
@@ -42,10 +42,6 @@ def base_rows(rows: Sequence[Mapping[str, str]]) -> list[dict[str, str]]:
 def study_now(settings: Settings) -> datetime:
     """Now, in the study's time zone (timestamps are written with their offset)."""
     return datetime.now(settings.study.zone())
-
-
-def study_today(now: datetime) -> date:
-    return now.date()
 
 
 def field_value(row: Mapping[str, str], name: str) -> str:
