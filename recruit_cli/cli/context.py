@@ -16,11 +16,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class AppContext:
-    env: Environment = field(default_factory=Environment)
+    env: Environment = field(default_factory=Environment)  # carries -v as env.verbose
     config_path: Path | None = None
-    verbose: int = 0
-    log_file: Path | None = None
-    debug: bool = False
     _settings: Settings | None = None
 
     def settings(self) -> Settings:

@@ -48,6 +48,8 @@ def root(
     ] = None,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logs.")] = 0,
     log_file: Annotated[Path | None, typer.Option("--log-file", help="Also log here.")] = None,
+    # Not read here: run() looks for --debug in the arguments itself, as it handles the
+    # errors a command raises once typer is done. Declared so typer accepts and shows it.
     debug: Annotated[bool, typer.Option("--debug", help="Tracebacks on errors.")] = False,
     version: Annotated[
         bool,
@@ -57,13 +59,7 @@ def root(
     from recruit_cli.logs import setup_logging
 
     setup_logging(verbose, log_file)
-    ctx.obj = AppContext(
-        env=Environment(verbose=verbose),
-        config_path=config,
-        verbose=verbose,
-        log_file=log_file,
-        debug=debug,
-    )
+    ctx.obj = AppContext(env=Environment(verbose=verbose), config_path=config)
 
 
 for _module in (sandbox_cmd, screening_cmd, mail_cmd, auth_cmd, report_cmd, ops_cmd):
