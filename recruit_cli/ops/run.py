@@ -126,9 +126,9 @@ def run_cycle(
 
     url = "" if dry_run else settings.ops.healthcheck_url
     with run_lock(settings.state_dir):
-        ping(url, "start")
         code: int = ExitCode.UNEXPECTED
         try:
+            ping(url, "start")  # in the try: a Ctrl-C during it still ends with /130
             client = RedcapClient.from_settings(settings)
             try:
                 result = run_all(

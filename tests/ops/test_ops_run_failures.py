@@ -209,8 +209,9 @@ def test_a_bug_in_a_step_ends_the_run_and_still_pings_exit_1(tmp_path: Path) -> 
 
 def test_ctrl_c_ends_the_run_with_130_and_pings_it(tmp_path: Path) -> None:
     """SIGINT while the run waits on REDCap: the process exits 130 and the monitor is told."""
-    # Every REDCap answer is 30 s late, so the run is inside its first request when the
-    # signal comes (the sandbox's handler threads are daemons: none of it is waited for).
+    # Every REDCap answer is 30 s late, so the run is still at its start ping or its first
+    # request when the signal comes (the sandbox's handler threads are daemons: none of
+    # that wait is waited for).
     with run_sandbox(demo=5, faults="delay=30") as sb, ping_server() as (url, pings):
         config = write_study(
             tmp_path, sb.url, sb.token, extra=f'\n[ops]\nhealthcheck_url = "{url}"\n'
@@ -223,7 +224,9 @@ def test_ctrl_c_ends_the_run_with_130_and_pings_it(tmp_path: Path) -> None:
             env=env,
         )
         try:
-            for _ in range(1200):  # the start ping comes once the lock is held
+            # The start ping comes once the lock is held; from then on a Ctrl-C (even one
+            # that lands during that ping) ends the run with exit 130 and a /130 ping.
+            for _ in range(1200):
                 if pings or process.poll() is not None:
                     break
                 time.sleep(0.05)
