@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -68,7 +69,27 @@ for _module in (sandbox_cmd, screening_cmd, mail_cmd, auth_cmd, report_cmd, ops_
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app and map every exception to the exit-code contract."""
-    sys.exit(run(argv))
+    code = run(argv)
+    if code == ExitCode.INTERRUPTED:
+        _exit_interrupted()
+    sys.exit(code)
+
+
+def _exit_interrupted() -> NoReturn:
+    """End a Ctrl-C'd run with exit 130 for certain.
+
+    CPython 3.11 flags a KeyboardInterrupt raised inside ``exec()`` as unhandled even when
+    ``run()`` handled it, and then ends the process with SIGINT instead of our exit status
+    (cron and health checks would see a signal, not 130). ``exec()`` runs whenever a
+    dataclass is defined, so a Ctrl-C during a lazy import hits it. Flush what a normal exit
+    would flush, then leave with the status ourselves.
+    """
+    import logging
+
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(ExitCode.INTERRUPTED)
 
 
 def run(argv: list[str] | None = None) -> int:
