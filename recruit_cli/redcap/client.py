@@ -1,8 +1,9 @@
 """The REDCap API client: every call funnels through one request method.
 
 That one method (``_call``) puts a timeout on every request, retries only transient
-failures (connection errors, timeouts, 429, 500/502/503/504) with capped exponential
-backoff plus jitter, honours ``Retry-After``, and checks every answer strictly.
+failures (connection errors, timeouts, 429, 500/502/503/504) through the shared
+``recruit_cli.retry`` helper (capped exponential backoff plus jitter, ``Retry-After``
+honoured), and checks every answer strictly.
 
 What is retried:
 - reads, always;
@@ -23,17 +24,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-)
 
 from recruit_cli.errors import (
     ProjectMismatch,
@@ -43,15 +39,8 @@ from recruit_cli.errors import (
 )
 from recruit_cli.redcap import responses
 from recruit_cli.redcap.meta import FieldMeta
-from recruit_cli.redcap.policy import (
-    TRANSIENT_STATUS,
-    Retry,
-    Transient,
-    array,
-    describe,
-    retry_after,
-    wait_seconds,
-)
+from recruit_cli.redcap.policy import TRANSIENT_STATUS, Retry, array, describe
+from recruit_cli.retry import Backoff, Transient, call_with_retries, retry_after
 
 if TYPE_CHECKING:
     from recruit_cli.settings import Settings
@@ -64,6 +53,8 @@ _UNKNOWN_FIELD_MESSAGES = (
     'The following values in the parameter "fields" are not valid',
     "were not found in the project as real data fields",
 )
+# The production back-off: 0.5 s, 1 s, 2 s (each plus up to 0.5 s of jitter), at most 30 s.
+BACKOFF = Backoff(attempts=4, base=0.5, max_wait=30.0, jitter=0.5)
 
 
 def batched(rows: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -83,10 +74,9 @@ class RedcapClient:
         session: A ``requests.Session`` to use (tests inject one); the client makes its own
             otherwise and closes only that one.
         timeout: Seconds for connecting and for reading each answer.
-        max_attempts: Attempts per call for transient failures (1 = no retry).
         verify: TLS verification: True, False, or a CA bundle path.
-        backoff_base: First backoff wait in seconds (doubles each attempt, plus jitter).
-        max_wait: Cap on any single wait, ``Retry-After`` included.
+        backoff: Attempts per call for transient failures and the waits between them
+            (``Backoff(attempts=1)``: never retried).
         record_id_field: The project's record id field, to count distinct records in an
             import; None uses each row's first key (REDCap's own convention).
         token_env: The variable the token came from, named in the 403 message.
@@ -99,10 +89,8 @@ class RedcapClient:
         *,
         session: requests.Session | None = None,
         timeout: float = 30.0,
-        max_attempts: int = 4,
         verify: bool | str = True,
-        backoff_base: float = 0.5,
-        max_wait: float = 30.0,
+        backoff: Backoff = BACKOFF,
         record_id_field: str | None = None,
         token_env: str = "REDCAP_API_TOKEN",
     ) -> None:
@@ -112,10 +100,8 @@ class RedcapClient:
         self._own_session = session is None
         self._session = session if session is not None else requests.Session()
         self.timeout = timeout
-        self.max_attempts = max(1, max_attempts)
         self.verify = verify
-        self.backoff_base = backoff_base
-        self.max_wait = max_wait
+        self.backoff = backoff
         self.record_id_field = record_id_field
         self.token_env = token_env
         self.calls = 0
@@ -310,30 +296,19 @@ class RedcapClient:
     def _call(self, payload: dict[str, str], policy: Retry = Retry.SAFE) -> str:
         """Send one API call (retrying transient failures per ``policy``); return the body."""
         call = describe(payload)
-        attempts = 1 if policy is Retry.NEVER else self.max_attempts
-        retrying = Retrying(
-            stop=stop_after_attempt(attempts),
-            wait=lambda state: wait_seconds(
-                state.outcome.exception() if state.outcome is not None else None,
-                state.attempt_number,
-                backoff_base=self.backoff_base,
-                max_wait=self.max_wait,
-            ),
-            retry=retry_if_exception_type(Transient),
-            before_sleep=lambda state: self._log_retry(call, state),
-            reraise=True,
-        )
+        backoff = replace(self.backoff, attempts=1) if policy is Retry.NEVER else self.backoff
         try:
-            for attempt in retrying:
-                with attempt:
-                    number = attempt.retry_state.attempt_number
-                    return self._send(payload, call, retried=number > 1, policy=policy)
+            return call_with_retries(
+                lambda number: self._send(payload, call, retried=number > 1, policy=policy),
+                backoff,
+                what=f"REDCap at {self.host} ({call})",
+                log=log,
+            )
         except Transient as exc:
-            tries = "once" if attempts == 1 else f"{attempts} times"
+            tries = "once" if backoff.attempts == 1 else f"{backoff.attempts} times"
             raise RedcapUnavailable(
                 f"REDCap at {self.host} is unavailable ({call}): {exc.reason}; tried {tries}"
             ) from exc
-        raise AssertionError("unreachable: tenacity either returns or raises")
 
     def _send(self, payload: dict[str, str], call: str, *, retried: bool, policy: Retry) -> str:
         """One HTTP attempt. Raises Transient for what is worth retrying."""
@@ -388,19 +363,6 @@ class RedcapClient:
                 status=status,
             )
         raise RedcapError(f"REDCap refused {call} (HTTP {status}): {text}", status=status)
-
-    def _log_retry(self, call: str, state: RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome is not None else None
-        reason = exc.reason if isinstance(exc, Transient) else "transient failure"
-        wait = state.next_action.sleep if state.next_action is not None else 0.0
-        log.info(
-            "REDCap at %s: %s (%s); retrying in %.3gs (attempt %d)",
-            self.host,
-            reason,
-            call,
-            wait,
-            state.attempt_number + 1,
-        )
 
     def _record_id(self, row: Mapping[str, str]) -> str:
         if self.record_id_field is not None and self.record_id_field in row:

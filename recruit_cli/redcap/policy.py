@@ -1,8 +1,10 @@
-"""When a REDCap call may be sent again, and how long to wait before it does."""
+"""Which REDCap calls may be sent again, and how REDCap's array parameters are spelled.
+
+How long to wait between attempts is ``recruit_cli.retry``'s, shared with Microsoft Graph.
+"""
 
 from __future__ import annotations
 
-import random
 from collections.abc import Mapping, Sequence
 from enum import Enum
 
@@ -14,36 +16,6 @@ class Retry(Enum):
 
     SAFE = "safe"  # reads and value imports: repeating changes nothing
     NEVER = "never"  # forceAutoNumber / metadata imports: report the failure at once
-
-
-class Transient(Exception):
-    """A failure worth another attempt. Internal: callers see RedcapUnavailable."""
-
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retry_after = retry_after
-
-
-def wait_seconds(
-    exc: BaseException | None, attempt: int, *, backoff_base: float, max_wait: float
-) -> float:
-    """``Retry-After`` when the server gave one, else exponential backoff with jitter
-    (so that several clients don't retry in step); never more than ``max_wait``."""
-    if isinstance(exc, Transient) and exc.retry_after is not None:
-        return min(exc.retry_after, max_wait)
-    backoff: float = backoff_base * 2 ** (attempt - 1)
-    return min(backoff + random.uniform(0, backoff_base), max_wait)
-
-
-def retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds from a ``Retry-After`` header; None for an HTTP date, garbage or none."""
-    value = headers.get("Retry-After", "").strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None  # fall back to our own backoff
-    return max(0.0, seconds)
 
 
 def array(name: str, values: Sequence[str] | None) -> dict[str, str]:

@@ -12,6 +12,7 @@ from recruit_cli.config import load_settings, require_token, settings_from_mappi
 from recruit_cli.errors import ConfigError
 from recruit_cli.exit_codes import ExitCode
 from recruit_cli.redcap.client import RedcapClient
+from recruit_cli.retry import Backoff
 from recruit_cli.settings import Criterion, Group, Secret
 
 ENV = {"REDCAP_API_TOKEN": TOKEN, "HOME": "/home/coordinator"}
@@ -161,8 +162,8 @@ def test_a_missing_token_is_not_a_load_error(study: Path) -> None:
 
 def test_client_from_settings(study: Path) -> None:
     s = load_settings(study / "recruit.toml", environ=ENV)
-    client = RedcapClient.from_settings(s, max_attempts=1)
-    assert client.url == s.redcap.url and client.max_attempts == 1
+    client = RedcapClient.from_settings(s, backoff=Backoff(attempts=1))
+    assert client.url == s.redcap.url and client.backoff.attempts == 1
     assert client.record_id_field == "record_id" and client.token_env == "REDCAP_API_TOKEN"
     assert require_token(s) == TOKEN
 

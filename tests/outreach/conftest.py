@@ -10,6 +10,7 @@ import pytest
 from outreach_support import MakeSettings, build_settings
 
 from recruit_cli.redcap.client import RedcapClient
+from recruit_cli.retry import Backoff
 from recruit_cli.sandbox import Sandbox, run_sandbox
 from recruit_cli.settings import Settings
 
@@ -36,5 +37,5 @@ def settings(make_settings: MakeSettings) -> Settings:
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[RedcapClient]:
-    with RedcapClient.from_settings(settings, max_attempts=1) as c:
+    with RedcapClient.from_settings(settings, backoff=Backoff(attempts=1)) as c:
         yield c

@@ -37,6 +37,7 @@ from recruit_cli.mail.message import OutgoingMessage, SendReceipt
 from recruit_cli.mail.transports.outbox import OutboxTransport
 from recruit_cli.outreach.invite import invite_pass
 from recruit_cli.redcap.client import RedcapClient
+from recruit_cli.retry import Backoff
 from recruit_cli.sandbox import Sandbox
 from recruit_cli.sandbox.microsoft import MicrosoftSandbox, run_microsoft_sandbox
 from recruit_cli.settings import Settings, Status
@@ -222,7 +223,9 @@ def test_redcap_failing_after_a_send_never_causes_a_second_email(
 ) -> None:
     seed(client)
     transport = RedcapFailsAfterFirstSend(settings.email.outbox_dir, sb, faults)
-    with RedcapClient.from_settings(settings, max_attempts=2, backoff_base=0.01) as flaky:
+    with RedcapClient.from_settings(
+        settings, backoff=Backoff(attempts=2, base=0.01, max_wait=0.01)
+    ) as flaky:
         first = invite_pass(settings, flaky, transport)
     assert first.exit_code == ExitCode.UNAVAILABLE
     before = message_ids(settings)

@@ -9,6 +9,7 @@ import pytest
 from redcap_scripted import TOKEN, ScriptedServer
 
 from recruit_cli.redcap.client import RedcapClient
+from recruit_cli.retry import Backoff
 
 
 @pytest.fixture
@@ -21,7 +22,7 @@ def server() -> Iterator[ScriptedServer]:
 def client(server: ScriptedServer) -> Iterator[RedcapClient]:
     """A client with tiny waits so retry tests stay fast."""
     with RedcapClient(
-        server.url, TOKEN, timeout=2.0, max_attempts=3, backoff_base=0.001, max_wait=0.01
+        server.url, TOKEN, timeout=2.0, backoff=Backoff(attempts=3, base=0.001, max_wait=0.01)
     ) as c:
         yield c
 

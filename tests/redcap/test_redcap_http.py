@@ -12,6 +12,7 @@ from redcap_scripted import TOKEN, Answer, ScriptedServer
 from recruit_cli.errors import RedcapError, RedcapTokenRejected, RedcapUnavailable
 from recruit_cli.exit_codes import ExitCode
 from recruit_cli.redcap.client import RedcapClient, batched
+from recruit_cli.retry import Backoff
 
 HTML = "<!DOCTYPE html><html><head><title>Log in</title></head><body>REDCap</body></html>"
 
@@ -33,11 +34,27 @@ def test_retry_after_is_honoured_and_capped(
         Answer(503, "busy", headers={"Retry-After": "3600"}),
         Answer(200, "[]"),
     )
-    with RedcapClient(server.url, TOKEN, backoff_base=0.001, max_wait=0.25) as client:
+    backoff = Backoff(base=0.001, max_wait=0.25)
+    with RedcapClient(server.url, TOKEN, backoff=backoff) as client:
         assert client.export_records() == []
     waits = [r.getMessage() for r in redcap_log.records if "retrying in" in r.getMessage()]
     assert "HTTP 429" in waits[0] and "retrying in 0.2s" in waits[0]
     assert "HTTP 503" in waits[1] and "retrying in 0.25s" in waits[1]  # capped at max_wait
+
+
+def test_retry_after_as_an_http_date_is_honoured(
+    server: ScriptedServer, redcap_log: pytest.LogCaptureFixture
+) -> None:
+    server.queue(
+        # A date long past: "now" (no wait); one far ahead: the cap.
+        Answer(503, "busy", headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}),
+        Answer(503, "busy", headers={"Retry-After": "Fri, 01 Jan 2100 00:00:00 GMT"}),
+        Answer(200, "[]"),
+    )
+    with RedcapClient(server.url, TOKEN, backoff=Backoff(base=5.0, max_wait=0.25)) as client:
+        assert client.export_records() == []
+    waits = [r.getMessage() for r in redcap_log.records if "retrying in" in r.getMessage()]
+    assert "retrying in 0s" in waits[0] and "retrying in 0.25s" in waits[1]
 
 
 def test_exhausted_retries_are_service_unavailable(
@@ -57,7 +74,7 @@ def test_connection_refused_is_service_unavailable() -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     client = RedcapClient(
-        f"http://127.0.0.1:{port}/api/", TOKEN, max_attempts=2, backoff_base=0.001
+        f"http://127.0.0.1:{port}/api/", TOKEN, backoff=Backoff(attempts=2, base=0.001)
     )
     with pytest.raises(RedcapUnavailable, match="could not connect"):
         client.export_project_info()
@@ -66,7 +83,7 @@ def test_connection_refused_is_service_unavailable() -> None:
 
 def test_a_hanging_server_times_out(server: ScriptedServer) -> None:
     server.queue(Answer(200, "[]", delay=1.0))
-    client = RedcapClient(server.url, TOKEN, timeout=0.1, max_attempts=1)
+    client = RedcapClient(server.url, TOKEN, timeout=0.1, backoff=Backoff(attempts=1))
     with pytest.raises(RedcapUnavailable, match=r"no answer within 0.1s"):
         client.export_metadata()
 

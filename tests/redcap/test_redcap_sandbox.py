@@ -6,6 +6,7 @@ import pytest
 
 from recruit_cli.errors import RedcapError, RedcapTokenRejected, RedcapUnavailable
 from recruit_cli.redcap.client import RedcapClient
+from recruit_cli.retry import Backoff
 from recruit_cli.sandbox import Sandbox
 from recruit_cli.sandbox.demo import DEMO_METADATA
 
@@ -17,7 +18,7 @@ ROWS = [
 
 
 def fast(sb: Sandbox, **kwargs: object) -> RedcapClient:
-    options: dict[str, object] = {"max_attempts": 3, "backoff_base": 0.001, "max_wait": 0.01}
+    options: dict[str, object] = {"backoff": Backoff(attempts=3, base=0.001, max_wait=0.01)}
     options.update(kwargs)
     return RedcapClient(sb.url, sb.token, **options)  # type: ignore[arg-type]
 
@@ -139,7 +140,7 @@ def test_persistent_failure_is_unavailable(sandbox: Sandbox) -> None:
 
 
 def test_slow_sandbox_times_out(sandbox: Sandbox) -> None:
-    client = fast(sandbox, timeout=0.1, max_attempts=2)
+    client = fast(sandbox, timeout=0.1, backoff=Backoff(attempts=2, base=0.001, max_wait=0.01))
     sandbox.set_faults("delay=0.5")
     with pytest.raises(RedcapUnavailable, match="no answer within"):
         client.export_project_info()

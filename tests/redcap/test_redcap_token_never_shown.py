@@ -11,7 +11,10 @@ from redcap_scripted import TOKEN, Answer, ScriptedServer
 
 from recruit_cli.errors import RecruitError, RedcapError
 from recruit_cli.redcap.client import RedcapClient
+from recruit_cli.retry import Backoff
 from recruit_cli.sandbox import Sandbox
+
+FAST = Backoff(attempts=2, base=0.001, max_wait=0.01)
 
 HTML = "<html><body>login</body></html>"
 
@@ -70,9 +73,7 @@ def test_token_never_shown(
 ) -> None:
     answers, call = CASES[case]
     server.queue(*answers)
-    client = RedcapClient(
-        server.url, TOKEN, timeout=0.2, max_attempts=2, backoff_base=0.001, max_wait=0.01
-    )
+    client = RedcapClient(server.url, TOKEN, timeout=0.2, backoff=FAST)
     with pytest.raises(RecruitError) as info:
         call(client)
     assert server.requests[0]["token"] == TOKEN  # it was sent, in the body
@@ -87,8 +88,7 @@ def test_token_never_shown_when_unreachable(
 ) -> None:
     # http to a closed port: connection refused; https to an http server: a TLS failure.
     port = _closed_port() if scheme == "http" else server.httpd.server_port
-    client = RedcapClient(f"{scheme}://127.0.0.1:{port}/api/", TOKEN, max_attempts=2)
-    client.backoff_base = 0.001
+    client = RedcapClient(f"{scheme}://127.0.0.1:{port}/api/", TOKEN, backoff=FAST)
     with pytest.raises(RecruitError) as info:
         client.export_records()
     assert "127.0.0.1" in str(info.value)

@@ -13,6 +13,7 @@ from report_support import NOW, make_settings, twenty, without_submitted_field
 
 from recruit_cli.redcap.client import RedcapClient
 from recruit_cli.report.run import build_report
+from recruit_cli.retry import Backoff
 
 # REDCap's answer when the token's user lacks the Logging right (a 4xx with an error body).
 REFUSAL = {"error": "You do not have permissions to use this API method (Logging)."}
@@ -52,7 +53,7 @@ def no_logging_url() -> Iterator[str]:
 
 def test_a_refused_log_export_still_gives_the_report(no_logging_url: str) -> None:
     settings = without_submitted_field(make_settings())
-    with RedcapClient(no_logging_url, "A" * 32, max_attempts=1) as client:
+    with RedcapClient(no_logging_url, "A" * 32, backoff=Backoff(attempts=1)) as client:
         data = build_report(settings, client, week="2026-W47", now=NOW)
     quality = {q.problem: q.records for q in data.quality}
     assert quality["log_export_refused"] == 20 and "no_submission_time" not in quality

@@ -30,6 +30,7 @@ from resilience_invariants import Rules, rid_key
 
 from recruit_cli.ops.demo import demo_config_text
 from recruit_cli.redcap.client import RedcapClient
+from recruit_cli.retry import Backoff
 from recruit_cli.sandbox import Sandbox
 from recruit_cli.sandbox.microsoft import MicrosoftSandbox
 
@@ -183,7 +184,10 @@ class Study:
     def _client(self) -> RedcapClient:
         # The harness's own calls must get through: patient retries, a timeout over the delays.
         return RedcapClient(
-            self.sb.url, self.sb.token, timeout=10.0, max_attempts=12, backoff_base=0.05
+            self.sb.url,
+            self.sb.token,
+            timeout=10.0,
+            backoff=Backoff(attempts=12, base=0.05, jitter=0.05),
         )
 
     # -- faults ------------------------------------------------------------------------------

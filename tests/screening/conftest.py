@@ -10,6 +10,7 @@ import pytest
 from screening_data import SettingsFactory, build_settings
 
 from recruit_cli.redcap.client import RedcapClient
+from recruit_cli.retry import Backoff
 from recruit_cli.sandbox import Sandbox, run_sandbox
 from recruit_cli.settings import Settings
 
@@ -41,5 +42,5 @@ def sb_settings(sb: Sandbox, make_settings: SettingsFactory) -> Settings:
 
 @pytest.fixture
 def client(sb_settings: Settings) -> Iterator[RedcapClient]:
-    with RedcapClient.from_settings(sb_settings, max_attempts=1) as c:
+    with RedcapClient.from_settings(sb_settings, backoff=Backoff(attempts=1)) as c:
         yield c
