@@ -15,8 +15,9 @@ import time
 from pathlib import Path
 
 from recruit_cli.mail.message import Attachment, OutgoingMessage
+from recruit_cli.mail.transports.graph import GraphTransport
 from recruit_cli.msgraph.auth import MicrosoftAuth
-from recruit_cli.msgraph.transport import GraphTransport
+from recruit_cli.msgraph.client import GraphClient
 from recruit_cli.sandbox.microsoft import run_microsoft_sandbox
 from recruit_cli.settings import (
     EmailSettings,
@@ -54,7 +55,7 @@ def main() -> None:
         )
         auth = MicrosoftAuth.from_settings(settings)
         auth.login()
-        transport = GraphTransport(auth, per_minute=0)
+        transport = GraphTransport(GraphClient(auth), per_minute=0)
         messages = [
             OutgoingMessage(
                 key=f"{n}:invite:1",

@@ -110,7 +110,8 @@ def test(
     json: Json = False,
 ) -> None:
     """Get a token without interaction, and optionally send a test message."""
-    from recruit_cli.msgraph.transport import GraphTransport, test_message
+    from recruit_cli.mail.transports.graph import GraphTransport, test_message
+    from recruit_cli.msgraph.client import GraphClient
 
     actx = get_context(ctx)
     actx.env.json = json
@@ -119,7 +120,7 @@ def test(
     auth.access_token()
     extra: dict[str, Any] = {"token": "acquired silently"}
     if to is not None:
-        transport = GraphTransport(auth, per_minute=0)
+        transport = GraphTransport(GraphClient.from_settings(settings, auth=auth), per_minute=0)
         try:
             receipt = transport.send(test_message(settings, to))
         finally:

@@ -263,6 +263,8 @@ class MicrosoftAuth:
     def access_token(self, *, force_refresh: bool = False) -> str:
         """A valid access token, silently (cache, else refresh token / client credentials).
 
+        ``force_refresh`` skips the cached access token (Graph refused it).
+
         Raises:
             AuthError: sign-in is needed (no account, or the refresh token is expired or
                 revoked), or Microsoft refused the app's credentials.
@@ -270,6 +272,8 @@ class MicrosoftAuth:
         """
         app = self._app()
         if self.mode == "app":
+            if force_refresh:  # client credentials have no refresh token: drop the cached one
+                self._forget_app_tokens()
             result = self._call(app.acquire_token_for_client, self.scopes)
         else:
             accounts = self._call(app.get_accounts)
@@ -287,6 +291,17 @@ class MicrosoftAuth:
             _raise_for(result, self.graph)
         token: str = result["access_token"]
         return token
+
+    def _forget_app_tokens(self) -> None:
+        """Remove this app's cached client-credentials access tokens (not users' tokens)."""
+        from msal import TokenCache
+
+        tokens = self._entries(
+            TokenCache.CredentialType.ACCESS_TOKEN, client_id=self.graph.client_id
+        )
+        for token in tokens:
+            if not token.get("home_account_id"):
+                self._cache.remove_at(token)
 
     def login(
         self,

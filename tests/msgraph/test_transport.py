@@ -19,8 +19,10 @@ from recruit_cli.errors import (
 )
 from recruit_cli.exit_codes import ExitCode
 from recruit_cli.mail.message import Attachment, OutgoingMessage
+from recruit_cli.mail.transports.graph import RECRUIT_KEY_PROPERTY, GraphTransport, Pacer
 from recruit_cli.msgraph.auth import MicrosoftAuth
-from recruit_cli.msgraph.transport import RECRUIT_KEY_PROPERTY, GraphTransport, Pacer
+from recruit_cli.msgraph.client import BACKOFF, GraphClient
+from recruit_cli.retry import Backoff
 from recruit_cli.sandbox.microsoft import MicrosoftSandbox
 
 LAB = "lab@example.org"
@@ -57,10 +59,21 @@ def message(record: str = "17", to: str = "person@example.com") -> OutgoingMessa
     )
 
 
-def transport(auth: MicrosoftAuth, clock: FakeClock | None = None, **kw: object) -> GraphTransport:
+def transport(
+    auth: MicrosoftAuth,
+    clock: FakeClock | None = None,
+    *,
+    per_minute: int = 0,
+    backoff: Backoff = BACKOFF,
+) -> GraphTransport:
+    """The transport on a client whose retry waits, like its pacing, pass on a fake clock."""
     clock = clock or FakeClock()
-    kw.setdefault("per_minute", 0)
-    return GraphTransport(auth, clock=clock, sleep=clock.sleep, **kw)  # type: ignore[arg-type]
+    graph = GraphClient(auth, backoff=backoff, sleep=clock.sleep)
+    return GraphTransport(graph, per_minute=per_minute, clock=clock, sleep=clock.sleep)
+
+
+def attempts(n: int) -> Backoff:
+    return dataclasses.replace(BACKOFF, attempts=n)
 
 
 @pytest.mark.parametrize(
@@ -114,13 +127,14 @@ def test_was_sent_stops_rather_than_guess_when_graph_is_unavailable(
 ) -> None:
     # An outage is not "can't tell": the pass stops (exit 4) and asks again next time,
     # instead of sending claimed records to review.
-    graph = transport(signed_in(), max_attempts=2)
+    graph = transport(signed_in(), backoff=attempts(2))
     graph.send(message())
     fake.set_faults("sent_items:503@1")
     with pytest.raises(MailUnavailable):
         graph.was_sent("17:invite:1")
     fake.set_faults(None)
     fake.revoke_access_tokens()
+    fake.refresh_token_invalid = True  # a new token can't be had either
     with pytest.raises(AuthError):
         graph.was_sent("17:invite:1")
 
@@ -162,13 +176,14 @@ def test_429_retry_after_is_honoured_then_sent_once(
 def test_retry_after_is_capped(fake: MicrosoftSandbox, signed_in: SignedIn) -> None:
     fake.set_faults("429#1,retry_after=3600")
     clock = FakeClock()
-    transport(signed_in(), clock, max_wait=30.0).send(message())
+    capped = dataclasses.replace(BACKOFF, max_wait=30.0)
+    transport(signed_in(), clock, backoff=capped).send(message())
     assert clock.sleeps == [30.0]
 
 
 def test_503_until_the_attempts_run_out(fake: MicrosoftSandbox, signed_in: SignedIn) -> None:
     fake.set_faults("503@1,retry_after=0")
-    graph = transport(signed_in(), max_attempts=3)
+    graph = transport(signed_in(), backoff=attempts(3))
 
     with pytest.raises(MailUnavailable) as err:
         graph.send(message())
@@ -208,7 +223,7 @@ def test_connection_refused_is_retried_then_unavailable(
         port = sock.getsockname()[1]
     auth.graph = dataclasses.replace(auth.graph, endpoint=f"https://127.0.0.1:{port}/v1.0")
     clock = FakeClock()
-    graph = transport(auth, clock, max_attempts=3)
+    graph = transport(auth, clock, backoff=attempts(3))
 
     with pytest.raises(MailUnavailable, match="could not connect after 3 attempts"):
         graph.send(message())
@@ -226,12 +241,32 @@ def test_invalid_recipient_is_rejected_without_the_address(
     assert fake.sent == []
 
 
+@pytest.mark.parametrize(
+    ("mode", "grant"), [("delegated", "refresh_token"), ("app", "client_credentials")]
+)
+def test_a_refused_token_is_renewed_once_and_the_message_sent_once(
+    fake: MicrosoftSandbox, signed_in: SignedIn, mode: str, grant: str
+) -> None:
+    graph = transport(signed_in(mode))
+    graph.send(message("17"))
+    grants = fake.calls[f"grant:{grant}"]
+    fake.revoke_access_tokens()  # Graph no longer accepts the cached token (revoked early)
+
+    graph.send(message("18"))
+
+    assert [m["key"] for m in fake.sent] == ["17:invite:1", "18:invite:1"]
+    assert fake.calls[f"grant:{grant}"] == grants + 1  # one new token, not one per attempt
+    assert fake.calls["request:send"] == 2  # the refused request never reached sendMail
+
+
 def test_401_needs_sign_in(fake: MicrosoftSandbox, signed_in: SignedIn) -> None:
     graph = transport(signed_in())
     fake.revoke_access_tokens()  # Graph no longer accepts the cached token
+    fake.refresh_token_invalid = True  # and the refresh token is expired too
     with pytest.raises(AuthError, match="recruit auth login") as err:
         graph.send(message())
     assert err.value.exit_code == ExitCode.AUTH
+    assert fake.sent == []
 
 
 def test_403_send_as_denied_is_a_setup_error(fake: MicrosoftSandbox, signed_in: SignedIn) -> None:
@@ -290,7 +325,7 @@ def test_pacing_off_never_sleeps() -> None:
 def test_fraction_faults_are_seeded_and_retried_through(
     fake: MicrosoftSandbox, signed_in: SignedIn
 ) -> None:
-    graph = transport(signed_in("app"), max_attempts=20)
+    graph = transport(signed_in("app"), backoff=attempts(20))
     throttled = []
     for round_ in range(2):
         fake.set_faults("429@0.5,503@0.2,seed=3,retry_after=0")

@@ -36,7 +36,7 @@ def make_transport(settings: Settings, test_recipient: str | None = None) -> Tra
 
         transport = SmtpTransport.from_settings(settings)
     elif name == "graph":
-        from recruit_cli.msgraph.transport import GraphTransport
+        from recruit_cli.mail.transports.graph import GraphTransport
 
         transport = GraphTransport.from_settings(settings)
     else:

@@ -1,10 +1,12 @@
 """The Microsoft Graph ``sendMail`` transport, and ``was_sent`` from Sent Items.
 
-Exactly-once rules this module keeps (the outreach pass relies on them):
+Every request goes through ``recruit_cli.msgraph.client.GraphClient`` (token, timeouts,
+retries). Exactly-once rules this module keeps (the outreach pass relies on them):
 
 - a 202 is final: nothing is ever resent after it;
-- 429 and 503 mean Graph refused the request before doing anything, so they are retried,
-  honouring ``Retry-After``; a connection that could not be opened is retried too;
+- 429 and 503 mean Graph refused the request before doing anything, so the client retries
+  them, honouring ``Retry-After``; a connection that could not be opened is retried too, and
+  a 401 once with a fresh token;
 - any outcome where the request body reached Graph but no clear answer came back (the
   connection dropped, a read timeout, a 500/502/504 from a gateway that may have passed the
   message on) raises ``DeliveryUncertain`` and is NOT retried: the next pass asks
@@ -32,45 +34,19 @@ from recruit_cli.errors import (
 )
 from recruit_cli.logs import get_logger
 from recruit_cli.mail.message import OutgoingMessage, SendReceipt
+from recruit_cli.msgraph.client import GraphClient, graph_error
 
 if TYPE_CHECKING:
     import requests
 
-    from recruit_cli.msgraph.auth import MicrosoftAuth
     from recruit_cli.settings import Settings
 
-log = get_logger("msgraph.transport")
+log = get_logger("mail.graph")
 
 # A fixed property set GUID for recruit's properties; the name makes the property ours.
 RECRUIT_KEY_PROPERTY = "String {5c5a79df-0842-4018-929f-ccf0f38c4d50} Name RecruitKey"
-RETRYABLE_STATUS = frozenset({429, 503})
 UNCERTAIN_STATUS = frozenset({500, 502, 504})
-
-
-class _Retryable(Exception):
-    """Graph said "not now" (429/503), or the connection never opened: safe to try again."""
-
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retry_after = retry_after
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After", "")
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
-
-
-def _graph_error(response: requests.Response) -> tuple[str, str]:
-    """Graph's error code and message (the message is never shown: it can hold addresses)."""
-    try:
-        error = response.json().get("error", {})
-        return str(error.get("code", "")), str(error.get("message", ""))
-    except (ValueError, AttributeError):
-        return "", ""
+RECONCILED_NEXT_PASS = "the next pass checks Sent Items"
 
 
 def to_graph_message(message: OutgoingMessage) -> dict[str, Any]:
@@ -164,125 +140,59 @@ class GraphTransport:
     """Sends as the configured mailbox through Microsoft Graph.
 
     Args:
-        auth: gives access tokens (``MicrosoftAuth``).
-        session: the HTTP session (``auth.session`` by default).
+        graph: the Graph client (sign-in, timeouts, retries and their waits).
         per_minute: pacing (``settings.email.per_minute``; 0 = off).
-        max_attempts: tries for a 429/503 or a connection that would not open.
-        max_wait: cap on one wait between tries, whatever ``Retry-After`` says.
-        clock, sleep: injectable for tests (pacing and retry waits both use ``sleep``).
+        clock, sleep: injectable for tests (pacing).
     """
 
     name = "graph"
 
     def __init__(
         self,
-        auth: MicrosoftAuth,
+        graph: GraphClient,
         *,
-        session: requests.Session | None = None,
         per_minute: int = 30,
-        max_attempts: int = 4,
-        max_wait: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.auth = auth
-        self.session = session if session is not None else auth.session
-        self.endpoint = auth.graph.endpoint.rstrip("/")
-        self.mode = auth.graph.mode
-        self.mailbox = auth.graph.mailbox
-        self.max_attempts = max(1, max_attempts)
-        self.max_wait = max_wait
-        self._sleep = sleep
+        self.graph = graph
+        self.mode = graph.auth.graph.mode
+        self.mailbox = graph.auth.graph.mailbox
         self.pacer = Pacer(per_minute, clock=clock, sleep=sleep)
         self.sends = 0  # requests answered 202
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> GraphTransport:
-        from recruit_cli.msgraph.auth import MicrosoftAuth
-
-        auth = MicrosoftAuth.from_settings(settings)
-        return cls(auth, per_minute=settings.email.per_minute, **kwargs)
+        """The transport ``[email]`` and ``[email.graph]`` describe."""
+        kwargs.setdefault("per_minute", settings.email.per_minute)
+        return cls(GraphClient.from_settings(settings), **kwargs)
 
     def _user_path(self) -> str:
         return "/me" if self.mode == "delegated" else f"/users/{self.mailbox}"
-
-    # ---- one request, with retries for "not now" -------------------------------------------
-    def _request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        """One Graph call, retried on 429/503 and connections that never opened.
-
-        Raises DeliveryUncertain when the request may have been acted on without an answer.
-        """
-        from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt
-
-        def wait(state: Any) -> float:
-            exc = state.outcome.exception() if state.outcome else None
-            hint = exc.retry_after if isinstance(exc, _Retryable) else None
-            fallback = min(2.0 ** (state.attempt_number - 1), self.max_wait)
-            return min(hint if hint is not None else fallback, self.max_wait)
-
-        retrying = Retrying(
-            stop=stop_after_attempt(self.max_attempts),
-            wait=wait,
-            retry=retry_if_exception_type(_Retryable),
-            sleep=self._sleep,
-        )
-        try:
-            response: requests.Response = retrying(self._attempt, method, url, **kwargs)
-        except RetryError as exc:
-            last = exc.last_attempt.exception()
-            reason = last.reason if isinstance(last, _Retryable) else "failed"
-            raise MailUnavailable(
-                f"Microsoft Graph: {reason} after {self.max_attempts} attempts"
-            ) from exc
-        return response
-
-    def _attempt(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        import requests
-        from urllib3.exceptions import NewConnectionError
-
-        headers = {"Authorization": f"Bearer {self.auth.access_token()}"}
-        try:
-            response = self.session.request(method, url, headers=headers, **kwargs)
-        except requests.ConnectTimeout as exc:
-            raise _Retryable("connection timed out") from exc
-        except requests.exceptions.SSLError as exc:
-            raise MailUnavailable(f"Microsoft Graph: TLS failed ({type(exc).__name__})") from exc
-        except requests.ConnectionError as exc:
-            if _never_connected(exc, NewConnectionError):
-                raise _Retryable("could not connect") from exc
-            raise DeliveryUncertain(
-                "delivery uncertain: the connection to Microsoft Graph dropped before it"
-                " answered; the next pass checks Sent Items"
-            ) from exc
-        except requests.RequestException as exc:  # read timeout and the like
-            raise DeliveryUncertain(
-                f"delivery uncertain: no answer from Microsoft Graph ({type(exc).__name__});"
-                " the next pass checks Sent Items"
-            ) from exc
-        if response.status_code in RETRYABLE_STATUS:
-            raise _Retryable(f"HTTP {response.status_code}", _retry_after(response))
-        return response
 
     # ---- Transport ----------------------------------------------------------------------
     def send(self, message: OutgoingMessage) -> SendReceipt:
         """Send one message. 202 is success; see the module docstring for everything else."""
         self.pacer.wait()
-        url = f"{self.endpoint}{self._user_path()}/sendMail"
-        response = self._request("POST", url, json=to_graph_message(message))
+        path = f"{self._user_path()}/sendMail"
+        try:
+            response = self.graph.request("POST", path, json=to_graph_message(message))
+        except DeliveryUncertain as exc:
+            raise DeliveryUncertain(f"{exc}; {RECONCILED_NEXT_PASS}") from exc
         status = response.status_code
         if status == 202:
             self.sends += 1
             return SendReceipt(key=message.key, transport=self.name, detail="accepted (202)")
         if status in UNCERTAIN_STATUS:
             raise DeliveryUncertain(
-                f"delivery uncertain: Microsoft Graph answered HTTP {status}; the next pass"
-                " checks Sent Items"
+                f"delivery uncertain: Microsoft Graph answered HTTP {status};"
+                f" {RECONCILED_NEXT_PASS}"
             )
         self._raise_refusal(response, message.record_id)
 
     def _raise_refusal(self, response: requests.Response, record_id: str | None) -> NoReturn:
         status = response.status_code
-        code, text = _graph_error(response)
+        code, text = graph_error(response)
         what = f"HTTP {status}" + (f" {code}" if code else "")
         mailbox = "the signed-in user's mailbox" if self.mode == "delegated" else "the mailbox"
         if status == 400 and (code == "ErrorInvalidRecipients" or "recipient" in text.lower()):
@@ -339,9 +249,10 @@ class GraphTransport:
         }
         unknown = False
         for path in paths:
-            url = f"{self.endpoint}{path}/mailFolders/SentItems/messages"
             try:
-                response = self._request("GET", url, params=params)
+                response = self.graph.request(
+                    "GET", f"{path}/mailFolders/SentItems/messages", params=params
+                )
             except DeliveryUncertain as exc:  # a read that got no answer changed nothing
                 raise MailUnavailable(
                     "Microsoft Graph: the Sent Items query got no answer"
@@ -352,7 +263,7 @@ class GraphTransport:
                 )
             if response.status_code != 200:
                 # 403/404: no read access to that folder (a set-up problem): can't tell.
-                code, _ = _graph_error(response)
+                code, _ = graph_error(response)
                 log.warning("was_sent: Sent Items query: HTTP %s %s", response.status_code, code)
                 unknown = True
                 continue
@@ -366,24 +277,4 @@ class GraphTransport:
         return None if unknown else False
 
     def close(self) -> None:
-        self.session.close()
-
-
-def _never_connected(exc: BaseException, new_connection_error: type[BaseException]) -> bool:
-    """True when the error chain shows the TCP connection was never made (nothing was sent)."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, new_connection_error):
-            return True
-        reason = getattr(seen, "reason", None)
-        if isinstance(reason, BaseException) and isinstance(reason, new_connection_error):
-            return True
-        arg = seen.args[0] if seen.args else None
-        if isinstance(arg, BaseException) and arg is not seen:
-            if isinstance(arg, new_connection_error):
-                return True
-            reason = getattr(arg, "reason", None)
-            if isinstance(reason, new_connection_error):
-                return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+        self.graph.close()
