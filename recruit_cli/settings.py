@@ -87,6 +87,11 @@ class RedcapSettings:
     timeout: float = 30.0
     batch_size: int = 1000  # records per import call
     verify_tls: bool = True
+    # A call that failed transiently (no connection, a timeout, 429, 5xx) is tried this many
+    # more times, waiting 0.5 s, 1 s, 2 s, ... (or what Retry-After says), at most
+    # retry_max_wait seconds each (redcap.client.BACKOFF).
+    retries: int = 3
+    retry_max_wait: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -180,6 +185,11 @@ class GraphSettings:
     # Seconds a sent message may take to show in Sent Items: an unconfirmed claim younger
     # than this is not sent again (recruit.outreach reconciliation).
     sent_items_grace: float = 600.0
+    # A call Graph refused for now (429, 503) or a connection that never opened is tried
+    # this many more times, waiting 1 s, 2 s, 4 s, ... (or what Retry-After says), at most
+    # retry_max_wait seconds each (msgraph.client.BACKOFF).
+    retries: int = 3
+    retry_max_wait: float = 60.0
 
 
 @dataclass(frozen=True)

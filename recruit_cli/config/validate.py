@@ -8,6 +8,7 @@ numbers the user chose (ID ranges) and logic positions are.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
@@ -26,6 +27,7 @@ LOOKS_LIKE_TOKEN = re.compile(r"[0-9A-Fa-f]{32,}")
 VERSION = re.compile(r"[A-Za-z0-9._-]+")
 LANGUAGE = re.compile(r"[A-Za-z]{2,3}([_-][A-Za-z0-9]+)*")
 QIDS_ITEMS = 16
+MAX_RETRIES = 10  # more would keep a cron run waiting on a service that is down
 
 TRANSPORTS = ("outbox", "smtp", "graph")
 GRAPH_MODES = ("delegated", "shared", "app")
@@ -253,6 +255,15 @@ def _numbers(s: Settings, ctx: Context) -> None:
     ]
     if s.email.graph.sent_items_grace < 0:
         raise ctx.error("must be 0 or more seconds", ("email", "graph", "sent_items_grace"))
+    retrying: list[tuple[KeyPath, int, float]] = [
+        (("redcap",), s.redcap.retries, s.redcap.retry_max_wait),
+        (("email", "graph"), s.email.graph.retries, s.email.graph.retry_max_wait),
+    ]
+    for table, retries, max_wait in retrying:
+        if not 0 <= retries <= MAX_RETRIES:
+            raise ctx.error(f"must be 0 (no retry) to {MAX_RETRIES}", (*table, "retries"))
+        if not 0 <= max_wait < math.inf:  # nan and inf too: TOML has both
+            raise ctx.error("must be 0 or more seconds", (*table, "retry_max_wait"))
     for at, seconds in positive:
         if seconds <= 0:
             raise ctx.error("must be a positive number of seconds", at)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from recruit_cli.errors import DeliveryUncertain, MailUnavailable
@@ -28,13 +29,19 @@ if TYPE_CHECKING:
     import requests
 
     from recruit_cli.msgraph.auth import MicrosoftAuth
-    from recruit_cli.settings import Settings
+    from recruit_cli.settings import GraphSettings, Settings
 
 log = get_logger("msgraph.client")
 
 RETRYABLE_STATUS = frozenset({429, 503})
 # The production back-off: 1 s, 2 s, 4 s (or Retry-After), at most 60 s.
+# [email.graph] retries and retry_max_wait change the attempts and the cap (``backoff_for``).
 BACKOFF = Backoff(attempts=4, base=1.0, max_wait=60.0)
+
+
+def backoff_for(graph: GraphSettings) -> Backoff:
+    """The back-off ``[email.graph]`` asks for: ``retries`` more attempts, waits capped."""
+    return replace(BACKOFF, attempts=graph.retries + 1, max_wait=graph.retry_max_wait)
 
 
 def graph_error(response: requests.Response) -> tuple[str, str]:
@@ -77,11 +84,12 @@ class GraphClient:
     def from_settings(
         cls, settings: Settings, *, auth: MicrosoftAuth | None = None, **kwargs: Any
     ) -> GraphClient:
-        """A client for ``[email.graph]``: its sign-in, timeout and CA bundle."""
+        """A client for ``[email.graph]``: its sign-in, timeout, CA bundle and back-off."""
         from recruit_cli.msgraph.auth import MicrosoftAuth
 
         if auth is None:
             auth = MicrosoftAuth.from_settings(settings)
+        kwargs.setdefault("backoff", backoff_for(settings.email.graph))
         return cls(auth, **kwargs)
 
     def url(self, path: str) -> str:

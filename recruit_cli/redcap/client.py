@@ -43,7 +43,7 @@ from recruit_cli.redcap.policy import TRANSIENT_STATUS, Retry, array, describe
 from recruit_cli.retry import Backoff, Transient, call_with_retries, retry_after
 
 if TYPE_CHECKING:
-    from recruit_cli.settings import Settings
+    from recruit_cli.settings import RedcapSettings, Settings
 
 log = logging.getLogger("recruit.redcap")
 
@@ -54,7 +54,13 @@ _UNKNOWN_FIELD_MESSAGES = (
     "were not found in the project as real data fields",
 )
 # The production back-off: 0.5 s, 1 s, 2 s (each plus up to 0.5 s of jitter), at most 30 s.
+# [redcap] retries and retry_max_wait change the attempts and the cap (``backoff_for``).
 BACKOFF = Backoff(attempts=4, base=0.5, max_wait=30.0, jitter=0.5)
+
+
+def backoff_for(redcap: RedcapSettings) -> Backoff:
+    """The back-off ``[redcap]`` asks for: ``retries`` more attempts, waits capped."""
+    return replace(BACKOFF, attempts=redcap.retries + 1, max_wait=redcap.retry_max_wait)
 
 
 def batched(rows: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -118,6 +124,7 @@ class RedcapClient:
         options: dict[str, Any] = {
             "timeout": settings.redcap.timeout,
             "verify": settings.redcap.verify_tls,
+            "backoff": backoff_for(settings.redcap),
             "record_id_field": settings.fields.record_id,
             "token_env": settings.redcap.token_env,
         }

@@ -298,6 +298,27 @@ CASES: dict[str, Bad] = {
         "must be 0 (no pacing) or more",
         "per_minute",
     ),
+    "too many retries": Bad(
+        "batch_size = 1000",
+        "batch_size = 1000\nretries = 11",
+        "redcap.retries",
+        "must be 0 (no retry) to 10",
+        "retries",
+    ),
+    "negative retry wait": Bad(
+        'mode = "delegated"',
+        'mode = "delegated"\nretry_max_wait = -1',
+        "email.graph.retry_max_wait",
+        "must be 0 or more seconds",
+        "retry_max_wait",
+    ),
+    "endless retry wait": Bad(
+        "batch_size = 1000",
+        "batch_size = 1000\nretry_max_wait = inf",
+        "redcap.retry_max_wait",
+        "must be 0 or more seconds",
+        "retry_max_wait",
+    ),
     "empty group rule": Bad(
         'when = "[qids_total] <= 5"',
         'when = ""',

@@ -160,6 +160,24 @@ def test_a_missing_token_is_not_a_load_error(study: Path) -> None:
         RedcapClient.from_settings(s)
 
 
+def test_the_retry_settings_reach_the_clients(study: Path) -> None:
+    from recruit_cli.msgraph.client import BACKOFF as GRAPH_BACKOFF
+    from recruit_cli.msgraph.client import backoff_for
+    from recruit_cli.redcap.client import BACKOFF as REDCAP_BACKOFF
+
+    s = load_settings(study / "recruit.toml", environ=ENV)
+    # The defaults are the production back-off each client has without settings.
+    assert RedcapClient.from_settings(s).backoff == REDCAP_BACKOFF
+    assert backoff_for(s.email.graph) == GRAPH_BACKOFF
+    text = (study / "recruit.toml").read_text()
+    text = text.replace("[redcap]\n", "[redcap]\nretries = 0\nretry_max_wait = 2.5\n")
+    (study / "recruit.toml").write_text(text)
+    s = load_settings(study / "recruit.toml", environ=ENV)
+    backoff = RedcapClient.from_settings(s).backoff
+    assert (backoff.attempts, backoff.max_wait) == (1, 2.5)
+    assert backoff.base == REDCAP_BACKOFF.base and backoff.jitter == REDCAP_BACKOFF.jitter
+
+
 def test_client_from_settings(study: Path) -> None:
     s = load_settings(study / "recruit.toml", environ=ENV)
     client = RedcapClient.from_settings(s, backoff=Backoff(attempts=1))

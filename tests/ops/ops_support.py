@@ -22,6 +22,12 @@ def write_study(directory: Path, url: str, token: str, *, extra: str = "", edit=
     return config
 
 
+def no_retry_waits(text: str) -> str:
+    """The demo configuration with every REDCap retry kept but none of the production waits."""
+    line = 'token_env = "REDCAP_API_TOKEN"'
+    return text.replace(line, f"{line}\nretries = 3\nretry_max_wait = 0", 1)
+
+
 @contextmanager
 def ping_server() -> Iterator[tuple[str, list[str]]]:
     """A health-check endpoint on loopback recording the paths it was pinged at."""

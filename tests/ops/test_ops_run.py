@@ -7,7 +7,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from ops_support import ping_server, write_study
+from ops_support import no_retry_waits, ping_server, write_study
 
 from recruit_cli.cli.main import run
 from recruit_cli.lock import run_lock
@@ -123,12 +123,18 @@ def test_redcap_unreachable_exits_4_pings_the_failure_and_skips_the_rest(
     dead = f"http://127.0.0.1:{_free_port()}/api/"
     with ping_server() as (url, paths):
         config = write_study(
-            tmp_path, dead, "0" * 32, extra=f'\n[ops]\nhealthcheck_url = "{url}"\n'
+            tmp_path,
+            dead,
+            "0" * 32,
+            extra=f'\n[ops]\nhealthcheck_url = "{url}"\n',
+            edit=no_retry_waits,
         )
-        assert run(["-c", str(config), "run", "--json"]) == 4
-    payload = json.loads(capsys.readouterr().out)
+        assert run(["-v", "-c", str(config), "run", "--json"]) == 4
+    out, err = capsys.readouterr()
+    payload = json.loads(out)
     steps = {s["step"]: s for s in payload["data"]["steps"]}
     assert steps["screen"]["exit_code"] == 4
+    assert err.count("could not connect; retrying in 0s") == 3  # [redcap] retries = 3
     assert all(steps[s]["skipped"] for s in ("alert", "assign", "invite", "notify"))
     assert paths == ["/ping/check-uuid/start", "/ping/check-uuid/4"]
     assert not (tmp_path / "outbox").exists() or not list((tmp_path / "outbox").iterdir())

@@ -133,6 +133,11 @@ def test_a_rule_naming_a_field_the_project_lacks_exits_3(
     assert not any(r["pipeline_processing_status"] for r in state(cli_env).values())
 
 
+def no_waits(url: str) -> dict[str, object]:
+    """A [redcap] table that keeps every retry but none of the production waits."""
+    return {**DEMO_CONFIG["redcap"], "url": url, "retries": 3, "retry_max_wait": 0}
+
+
 def test_unreachable_exits_4(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -140,9 +145,12 @@ def test_unreachable_exits_4(
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    cfg = str(write_config(tmp_path, f"http://127.0.0.1:{port}/api/"))
-    code, _, err = recruit(capsys, "--config", cfg, "assign")
+    url = f"http://127.0.0.1:{port}/api/"
+    cfg = str(write_config(tmp_path, url, redcap=no_waits(url)))
+    code, _, err = recruit(capsys, "-v", "--config", cfg, "assign")
     assert code == 4, err
+    assert err.count("could not connect; retrying in 0s") == 3  # [redcap] retries = 3
+    assert "tried 4 times" in err
 
 
 def test_unavailable_during_writes_exits_4_with_nothing_written(
@@ -226,9 +234,11 @@ def test_doctor_unreachable_exits_4(
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    cfg = str(write_config(tmp_path, f"http://127.0.0.1:{port}/api/"))
-    code, out, _ = recruit(capsys, "--config", cfg, "doctor")
+    url = f"http://127.0.0.1:{port}/api/"
+    cfg = str(write_config(tmp_path, url, redcap=no_waits(url)))
+    code, out, err = recruit(capsys, "-v", "--config", cfg, "doctor")
     assert code == 4 and "REDCap reachable" in out
+    assert err.count("could not connect; retrying in 0s") == 3
 
 
 def test_doctor_wrong_token_exits_3(
