@@ -14,7 +14,8 @@ carried in the ``X-Recruit-Key`` header (and a Graph extended property). For eac
    re-read from REDCap and decided again: status, do-not-contact, claim, address. A flag
    set after the pass started is therefore honoured. When sending a window is slow (Graph's
    pacing), the records not yet sent are read again before the next send once the last
-   read is older than ``send.RECHECK_AFTER`` (5 s), so the check is never far from a send.
+   read is older than ``recheck_after`` (``send.RECHECK_AFTER``, 5 s), so the check is never
+   far from a send.
 2. **Claim.** ``<key>|claimed|<UTC time>`` is imported into the claim field (pipeline
    fields only, ``overwriteBehavior=overwrite``). Crash point ``outreach.after_claim``.
 3. **Send** through the transport. Crash point ``outreach.after_send``.

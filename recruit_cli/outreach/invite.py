@@ -15,7 +15,7 @@ from recruit_cli.outreach.participant import (
     status_filter,
 )
 from recruit_cli.outreach.plan import Row, Spec
-from recruit_cli.outreach.send import run_outreach
+from recruit_cli.outreach.send import RECHECK_AFTER, run_outreach
 from recruit_cli.redcap.client import RedcapClient
 from recruit_cli.results import PassResult
 from recruit_cli.settings import Settings, Status
@@ -71,6 +71,7 @@ def invite_pass(
     resend: bool = False,
     dry_run: bool = False,
     now: datetime | None = None,
+    recheck_after: float = RECHECK_AFTER,
 ) -> PassResult:
     """Invite every ``eligible_id_assigned`` record (or exactly ``records``), exactly once.
 
@@ -83,6 +84,8 @@ def invite_pass(
         resend: Send again to ``records`` already invited, under a new key.
         dry_run: Plan only: nothing is written or sent.
         now: The time to write (tests); default the clock.
+        recheck_after: Seconds before the records being sent are read again (a
+            do-not-contact ticked meanwhile is honoured); see ``send.Outreach``.
 
     Returns:
         The pass result; its exit code is 5 when some records failed, 4 when REDCap or the
@@ -102,4 +105,5 @@ def invite_pass(
         resend=resend,
         dry_run=dry_run,
         now=now,
+        recheck_after=recheck_after,
     )

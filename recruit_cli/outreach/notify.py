@@ -15,7 +15,7 @@ from recruit_cli.outreach.participant import (
     status_filter,
 )
 from recruit_cli.outreach.plan import Row, Spec
-from recruit_cli.outreach.send import run_outreach
+from recruit_cli.outreach.send import RECHECK_AFTER, run_outreach
 from recruit_cli.redcap.client import RedcapClient
 from recruit_cli.results import PassResult
 from recruit_cli.settings import Settings, Status
@@ -61,6 +61,7 @@ def notify_pass(
     resend: bool = False,
     dry_run: bool = False,
     now: datetime | None = None,
+    recheck_after: float = RECHECK_AFTER,
 ) -> PassResult:
     """Notify every ``ineligible`` record (or exactly ``records``), exactly once.
 
@@ -77,4 +78,5 @@ def notify_pass(
         resend=resend,
         dry_run=dry_run,
         now=now,
+        recheck_after=recheck_after,
     )

@@ -63,7 +63,7 @@ WINDOW = 10  # records re-read per export just before they are claimed and sent
 VERIFIABLE = frozenset({"outbox", "graph"})
 # Do-not-contact is checked before every send. A window is re-read just before its claims;
 # when sending it takes longer than this (Graph's pacing: 2 s a message at 30 a minute), the
-# records not yet sent are read again before the next send.
+# records not yet sent are read again before the next send. The default of ``recheck_after``.
 RECHECK_AFTER = 5.0  # seconds
 
 _T = TypeVar("_T")
@@ -98,7 +98,11 @@ def chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
 
 
 class Outreach:
-    """One pass of one kind of mail: export, decide, then claim -> send -> mark."""
+    """One pass of one kind of mail: export, decide, then claim -> send -> mark.
+
+    ``recheck_after``: seconds a read of the records being sent stays fresh; once older,
+    the records not yet sent are read again before the next send (0: before every send).
+    """
 
     def __init__(
         self,
@@ -109,6 +113,7 @@ class Outreach:
         *,
         build: Build,
         now: datetime | None = None,
+        recheck_after: float = RECHECK_AFTER,
     ) -> None:
         self.settings = settings
         self.client = client
@@ -116,6 +121,7 @@ class Outreach:
         self.spec = spec
         self.build = build
         self._fixed_now = now
+        self.recheck_after = recheck_after
         self._pending: dict[str, dict[str, str]] = {}  # rows for the next import
         self._pending_marks = False
         self._actions: list[RecordAction] = []
@@ -276,7 +282,7 @@ class Outreach:
         crash_point("outreach.after_claim")
         withdrawn: set[str] = set()
         for index, job in enumerate(chunk):
-            if time.monotonic() - self._read_at > RECHECK_AFTER:
+            if time.monotonic() - self._read_at > self.recheck_after:
                 withdrawn |= self._recheck(_not_in(chunk[index:], withdrawn))
             if job.decision.record_id in withdrawn:
                 continue
@@ -463,8 +469,11 @@ def run_outreach(
     resend: bool = False,
     dry_run: bool = False,
     now: datetime | None = None,
+    recheck_after: float = RECHECK_AFTER,
 ) -> PassResult:
     """Run one outreach pass of ``spec``'s kind (the body of invite/notify/alert passes).
+
+    ``recheck_after``: see ``Outreach``.
 
     Raises:
         UsageError: ``--resend`` without records, or a requested record that is unknown,
@@ -489,6 +498,8 @@ def run_outreach(
         resend=resend,
         now=at,
     )
-    engine = Outreach(settings, client, transport, spec, build=build, now=now)
+    engine = Outreach(
+        settings, client, transport, spec, build=build, now=now, recheck_after=recheck_after
+    )
     result = engine.dry_run(decisions) if dry_run else engine.apply(decisions)
     return replace(result, extra={**result.extra, "redcap_calls": client.calls - calls})

@@ -2,7 +2,7 @@
 
 A window of claims is re-read just before it is written. When sending it is slow (Graph
 paces to 30 a minute), the records not yet sent are read again before each send once the
-last read is older than ``send.RECHECK_AFTER``; these tests set that to 0 so every send is
+last read is older than ``recheck_after``; these tests set that to 0 so every send is
 preceded by a read, and have "staff" change a record while the window is being sent.
 """
 
@@ -11,12 +11,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from outreach_support import outbox, person, records
 
 from recruit_cli.mail.message import OutgoingMessage, SendReceipt
 from recruit_cli.mail.transports.outbox import OutboxTransport
-from recruit_cli.outreach import send
 from recruit_cli.outreach.claims import claimed
 from recruit_cli.outreach.invite import invite_pass
 from recruit_cli.redcap.client import RedcapClient
@@ -46,11 +44,6 @@ class StaffEditsDuringSend(OutboxTransport):
         return receipt
 
 
-@pytest.fixture(autouse=True)
-def recheck_every_send(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(send, "RECHECK_AFTER", 0.0)
-
-
 def test_do_not_contact_ticked_while_its_window_is_sent_is_honoured(
     settings: Settings, client: RedcapClient
 ) -> None:
@@ -58,7 +51,7 @@ def test_do_not_contact_ticked_while_its_window_is_sent_is_honoured(
     staff = StaffEditsDuringSend(
         settings.email.outbox_dir, client, {"record_id": "3", "do_not_contact": "1"}
     )
-    result = invite_pass(settings, client, staff, now=NOW)
+    result = invite_pass(settings, client, staff, now=NOW, recheck_after=0.0)
     assert result.counts == {"invited": 3, "do_not_contact": 1}
     assert sorted(outbox(settings)) == ["1:invite:1", "2:invite:1", "4:invite:1"]
     row = records(client, "3")["3"]
@@ -75,7 +68,7 @@ def test_a_record_staff_moved_while_its_window_is_sent_is_left_alone(
         client,
         {"record_id": "2", STATUS: S.MANUAL_REVIEW, REASONS: "staff: hold"},
     )
-    result = invite_pass(settings, client, staff, now=NOW)
+    result = invite_pass(settings, client, staff, now=NOW, recheck_after=0.0)
     assert result.counts == {"invited": 2, "skipped": 1}
     assert "2:invite:1" not in outbox(settings)
     row = records(client, "2")["2"]
@@ -98,7 +91,9 @@ def test_an_interrupted_send_is_not_resumed_for_someone_who_opted_out_since(
             )
         ]
     )
-    result = invite_pass(settings, client, OutboxTransport(settings.email.outbox_dir), now=NOW)
+    result = invite_pass(
+        settings, client, OutboxTransport(settings.email.outbox_dir), now=NOW, recheck_after=0.0
+    )
     assert outbox(settings) == {}
     assert result.counts == {"do_not_contact": 1}
     row = records(client, "1")["1"]
