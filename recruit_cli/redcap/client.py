@@ -306,7 +306,7 @@ class RedcapClient:
         backoff = replace(self.backoff, attempts=1) if policy is Retry.NEVER else self.backoff
         try:
             return call_with_retries(
-                lambda number: self._send(payload, call, retried=number > 1, policy=policy),
+                lambda number: self._send(payload, call, retried=number > 1),
                 backoff,
                 what=f"REDCap at {self.host} ({call})",
                 log=log,
@@ -317,7 +317,7 @@ class RedcapClient:
                 f"REDCap at {self.host} is unavailable ({call}): {exc.reason}; tried {tries}"
             ) from exc
 
-    def _send(self, payload: dict[str, str], call: str, *, retried: bool, policy: Retry) -> str:
+    def _send(self, payload: dict[str, str], call: str, *, retried: bool) -> str:
         """One HTTP attempt. Raises Transient for what is worth retrying."""
         self.calls += 1
         log.debug("REDCap %s (attempt %s)", call, "retry" if retried else "first")
@@ -339,11 +339,9 @@ class RedcapClient:
             raise Transient("could not connect") from exc
         except requests.RequestException as exc:
             raise RedcapError(f"REDCap at {self.host}: {type(exc).__name__} ({call})") from exc
-        return self._check(response, call, retried=retried, policy=policy)
+        return self._check(response, call)
 
-    def _check(
-        self, response: requests.Response, call: str, *, retried: bool, policy: Retry
-    ) -> str:
+    def _check(self, response: requests.Response, call: str) -> str:
         status = response.status_code
         if status == 200:
             return response.text
