@@ -5,6 +5,7 @@ logic = parse("[age] >= 18 and [consent] = '1'")   # LogicError(position=...) if
 logic.matches(record)          # REDCap's own two-valued answer (the sandbox's filterLogic)
 logic.truth(record)            # Evaluation: TRUE / FALSE / UNKNOWN, and why
 logic.value(record)            # the expression's value; None when it can't be told
+logic.comparisons()            # (field, literal) pairs of [field] = 'code' tests, for doctor
 ```
 
 Supported: ``[field]``, ``[field(code)]`` (checkbox option, read from ``field___code``),
@@ -35,7 +36,7 @@ from datetime import date
 from enum import Enum
 
 from recruit_cli.logic.dates import Clock
-from recruit_cli.logic.nodes import Field, Node, walk
+from recruit_cli.logic.nodes import Binary, Field, Node, Number, String, walk
 from recruit_cli.logic.parser import parse_tree
 from recruit_cli.logic.redcap_eval import compile_redcap
 from recruit_cli.logic.truth_eval import TruthCompiler, Unknown
@@ -113,6 +114,28 @@ class Logic:
         if isinstance(value, Unknown):
             return Evaluation(Truth.UNKNOWN, value.fields, "; ".join(value.reasons))
         return _TRUE if value else _FALSE
+
+    def comparisons(self) -> tuple[tuple[str, str], ...]:
+        """Every ``(field, literal)`` that the logic tests for (in)equality, in source order.
+
+        ``[sex] = '2'``, ``'2' = [sex]``, ``[sex] <> 2`` and ``[sex] != "2"`` all give
+        ``("sex", "2")``: what a choice field is compared against, so that ``recruit
+        doctor`` can tell a code the field doesn't have. A number is given as written
+        (``[x] = -1.0`` gives ``"-1.0"``). Checkbox options (``[cb(2)] = '1'``) compare a
+        checked flag, not a code, and are left out (they are ``checkbox_refs``); so are
+        comparisons between two fields or two literals, and ``< <= > >=``.
+        """
+        out: list[tuple[str, str]] = []
+        for node in walk(self._root):
+            if not isinstance(node, Binary) or node.op not in ("=", "<>"):
+                continue
+            for ref, literal in ((node.left, node.right), (node.right, node.left)):
+                if isinstance(ref, Field) and ref.code is None:
+                    if isinstance(literal, String):
+                        out.append((ref.name, literal.value))
+                    elif isinstance(literal, Number):
+                        out.append((ref.name, self.text[literal.start : literal.end]))
+        return tuple(out)
 
     def value(self, record: Mapping[str, str], today: date | None = None) -> object:
         """The expression's value: a ``str`` (a field's raw value or a literal), a ``float``
