@@ -25,6 +25,7 @@ import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from recruit_cli.logic import parse
 from recruit_cli.redcap.client import RedcapClient
 from recruit_cli.report.render import render
 from recruit_cli.report.run import build_report, report_file, write_atomic
@@ -59,11 +60,13 @@ def settings(url: str) -> Settings:
             email="participant_email", language="preferred_language", booked_at="booking_date"
         ),
         screening=ScreeningSettings(
-            criteria=tuple(Criterion(code, "[age] >= 0", text) for code, text in CRITERIA)
+            criteria=tuple(Criterion(code, parse("[age] >= 0"), text) for code, text in CRITERIA)
         ),
         groups=(
-            Group("HC", "Healthy control", "[qids_total] <= 5", 3000, 60000, target=20000),
-            Group("MDD", "Major depressive disorder", "[qids_total] >= 11", 60001, 99999, 25000),
+            Group("HC", "Healthy control", parse("[qids_total] <= 5"), 3000, 60000, target=20000),
+            Group(
+                "MDD", "Major depressive disorder", parse("[qids_total] >= 11"), 60001, 99999, 25000
+            ),
         ),
         report=ReportSettings(suppress_below=5),
     )

@@ -23,7 +23,7 @@ from recruit_cli.config import settings_from_mapping
 from recruit_cli.redcap.client import RedcapClient, batched
 from recruit_cli.sandbox import run_sandbox
 from recruit_cli.screening import assign, screen
-from recruit_cli.screening.classify import compile_rules
+from recruit_cli.screening.classify import ScreeningRules
 from recruit_cli.settings import Settings
 
 CONFIG: dict[str, Any] = {
@@ -110,7 +110,7 @@ def run_bare(n: int) -> float:
     ctx, box = seeded(n)
     try:
         settings = settings_for(box.url, box.token)
-        rules = compile_rules(settings)
+        rules = ScreeningRules.from_settings(settings)
         rows = records(n)
         plan = screen.plan_screen(settings, rules, rows, now=NOW)
         screen_rows = screen.write_rows(settings.fields, plan, NOW)

@@ -2,7 +2,10 @@
 
 Precedence is flag > environment > config file > default. Secrets are resolved from the
 environment (or a ``.env`` beside the config) at load time and held in ``Secret`` so that
-no repr, log line or error message can show them.
+no repr, log line or error message can show them. Rules (REDCap logic) are parsed at load
+time too, once: the tree holds parsed ``Logic`` (its ``.text`` is what the file said), so
+a rule that doesn't parse is a config error naming its key, and every pass and check
+works from the same parsed rule.
 """
 
 from __future__ import annotations
@@ -11,6 +14,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+# At run time, not only for type checking: the config loader reads these annotations.
+from recruit_cli.logic import Logic
 
 
 class Secret:
@@ -121,7 +127,7 @@ class FieldMap:
 @dataclass(frozen=True)
 class Criterion:
     name: str  # stable code stored in REDCap, [a-z][a-z0-9_]*
-    require: str  # REDCap logic that must be true to stay eligible
+    require: Logic  # REDCap logic that must be true to stay eligible
     reason: str  # readable text for staff, never sent to participants
     on_unknown: str = "review"  # "review" (default) or "ineligible"
     # "ineligible" (default) or "review": a plausibility check (e.g. a date of birth in the
@@ -131,7 +137,7 @@ class Criterion:
 
 @dataclass(frozen=True)
 class ScreeningSettings:
-    ready: str = ""  # REDCap logic: which submissions are ready to screen ("" = all)
+    ready: Logic | None = None  # which submissions are ready to screen (None, or "": all)
     criteria: tuple[Criterion, ...] = ()
 
 
@@ -143,7 +149,7 @@ class QidsSettings:
 
 @dataclass(frozen=True)
 class SafetySettings:
-    when: str = ""  # REDCap logic; "" = no safety rule
+    when: Logic | None = None  # None (or "" in the file): no safety rule
     notify: tuple[str, ...] = ()  # staff addresses for alerts
     name: str = "safety"
 
@@ -152,7 +158,7 @@ class SafetySettings:
 class Group:
     name: str
     label: str
-    when: str
+    when: Logic
     first_id: int
     last_id: int
     target: int | None = None  # enrollment target, for the report
@@ -237,3 +243,17 @@ class Settings:
 
     def group(self, name: str) -> Group | None:
         return next((g for g in self.groups if g.name == name), None)
+
+    def rules(self) -> tuple[tuple[str, Logic], ...]:
+        """Every rule of the configuration with its dotted key, in the file's order.
+
+        E.g. ``("screening.criteria[0].require", <Logic>)``; a rule left blank is absent.
+        """
+        out: list[tuple[str, Logic | None]] = [("screening.ready", self.screening.ready)]
+        out += [
+            (f"screening.criteria[{i}].require", c.require)
+            for i, c in enumerate(self.screening.criteria)
+        ]
+        out.append(("safety.when", self.safety.when))
+        out += [(f"groups[{i}].when", g.when) for i, g in enumerate(self.groups)]
+        return tuple((key, logic) for key, logic in out if logic is not None)

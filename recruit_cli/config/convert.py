@@ -1,8 +1,11 @@
 """Parsed TOML -> the frozen Settings tree, driven by the dataclasses' type hints.
 
 Nothing here knows a particular key: a new Settings field (str, int, float, bool, Path,
-``X | None``, ``tuple[X, ...]``, a nested dataclass, or a tuple of dataclasses for
-``[[arrays]]``) is loaded, type-checked and reported on without new loader code.
+``Logic``, ``X | None``, ``tuple[X, ...]``, a nested dataclass, or a tuple of dataclasses
+for ``[[arrays]]``) is loaded, type-checked and reported on without new loader code.
+A ``Logic`` field is a rule: its string is parsed here, once, so a rule that doesn't parse
+fails the load with its key and line; an optional rule (``Logic | None``) left blank is
+no rule.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from pathlib import Path
 from typing import Any, TypeVar, Union
 
 from recruit_cli.config.lines import KeyPath, LineIndex, dotted
-from recruit_cli.errors import ConfigError
+from recruit_cli.errors import ConfigError, LogicError
+from recruit_cli.logic import Logic, parse
 from recruit_cli.settings import Group, Secret, Settings
 
 D = TypeVar("D")
@@ -85,6 +89,8 @@ def convert(hint: Any, value: Any, ctx: Context, at: KeyPath) -> Any:
     origin = typing.get_origin(hint)
     if origin in (Union, types.UnionType):
         options = [a for a in typing.get_args(hint) if a is not type(None)]
+        if Logic in options and isinstance(value, str) and not value.strip():
+            return None  # an optional rule left blank: no rule
         errors: list[ConfigError] = []
         for option in options:
             try:
@@ -118,9 +124,21 @@ def convert(hint: Any, value: Any, ctx: Context, at: KeyPath) -> Any:
             if not value.strip():
                 raise ctx.error("expected a path, got an empty string", at)
             return Path(value).expanduser()
+    elif hint is Logic:
+        if isinstance(value, str):
+            return _rule(value, ctx, at)
     else:  # a type this loader has not been taught: a programming error, not bad input
         raise TypeError(f"config loader cannot convert {hint!r} ({dotted(at)})")
     raise ctx.error(f"expected {describe(hint, at)}, got {toml_type(value)}", at)
+
+
+def _rule(text: str, ctx: Context, at: KeyPath) -> Logic:
+    if not text.strip():
+        raise ctx.error("the rule is empty", at)
+    try:
+        return parse(text)
+    except LogicError as exc:  # its message names the position within the rule
+        raise ctx.error(f"the rule does not parse: {exc}", at) from exc
 
 
 def describe(hint: Any, at: KeyPath = ()) -> str:
@@ -142,6 +160,7 @@ def describe(hint: Any, at: KeyPath = ()) -> str:
         float: "a number",
         str: "a string",
         Path: "a path (a string)",
+        Logic: "a rule (REDCap logic, a string)",
     }
     return names.get(hint, getattr(hint, "__name__", str(hint)))
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from recruit_cli.address import problem as address_problem
@@ -116,30 +115,10 @@ def _fields(s: Settings, ctx: Context) -> None:
             raise ctx.error("the 16 item fields must all differ", ("qids", "items"))
 
 
-def _logic_keys(s: Settings) -> Iterator[tuple[KeyPath, str]]:
-    yield ("screening", "ready"), s.screening.ready
-    for i, criterion in enumerate(s.screening.criteria):
-        yield ("screening", "criteria", i, "require"), criterion.require
-    yield ("safety", "when"), s.safety.when
-    for i, group in enumerate(s.groups):
-        yield ("groups", i, "when"), group.when
-
-
 def _rules(s: Settings, ctx: Context) -> None:
-    from recruit_cli.errors import LogicError
-    from recruit_cli.logic import parse
-
-    uses_qids_total = False
-    for at, text in _logic_keys(s):
-        if not text.strip():
-            if at[0] in ("groups", "screening") and at[-1] != "ready":
-                raise ctx.error("the rule is empty", at)
-            continue
-        try:
-            logic = parse(text)
-        except LogicError as exc:
-            raise ctx.error(f"the rule does not parse: {exc}", at) from exc
-        uses_qids_total = uses_qids_total or "qids_total" in logic.fields
+    # Every rule was parsed when it was read (config.convert); what is left is what the
+    # rules need from the rest of the file.
+    uses_qids_total = any("qids_total" in logic.fields for _, logic in s.rules())
     if uses_qids_total and s.qids.total is None and not s.qids.items:
         raise ctx.error(
             "rules use [qids_total] but [qids] sets neither 'total' nor 'items'", ("qids",)

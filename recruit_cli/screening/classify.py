@@ -32,14 +32,13 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from recruit_cli import address
-from recruit_cli.errors import ConfigError, RecruitError
+from recruit_cli.errors import RecruitError
 from recruit_cli.screening.qids import qids_fields, score_record
 from recruit_cli.settings import Criterion, Group, QidsSettings, Settings, Status
 
 if TYPE_CHECKING:
     from recruit_cli.logic import Evaluation, Logic
 
-ON_FALSE = ("ineligible", "review")
 QIDS_TOTAL = "qids_total"  # the scored total, injected into the record for group rules
 # What a pass may meet in evaluating logic on odd data; the logic module should not raise on
 # data at all, but classify promises totality, so such a failure becomes "unknown".
@@ -75,15 +74,27 @@ class Outcome:
 
 @dataclass(frozen=True)
 class ScreeningRules:
-    """The configuration's rules, parsed once per pass."""
+    """What screening applies, taken from the settings (every rule was parsed at load)."""
 
     ready: Logic | None
-    criteria: tuple[tuple[Criterion, Logic], ...]
+    criteria: tuple[Criterion, ...]
     safety: Logic | None
     safety_name: str
-    groups: tuple[tuple[Group, Logic], ...]
+    groups: tuple[Group, ...]
     qids: QidsSettings
     email_field: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ScreeningRules:
+        return cls(
+            ready=settings.screening.ready,
+            criteria=settings.screening.criteria,
+            safety=settings.safety.when,
+            safety_name=settings.safety.name,
+            groups=settings.groups,
+            qids=settings.qids,
+            email_field=settings.fields.email,
+        )
 
     @property
     def fields(self) -> frozenset[str]:
@@ -95,46 +106,9 @@ class ScreeningRules:
         return frozenset(names)
 
     def _all_logic(self) -> list[Logic]:
-        out = [c[1] for c in self.criteria] + [g[1] for g in self.groups]
+        out = [c.require for c in self.criteria] + [g.when for g in self.groups]
         out += [x for x in (self.ready, self.safety) if x is not None]
         return out
-
-
-def compile_rules(settings: Settings) -> ScreeningRules:
-    """Parse every rule once. A rule that does not parse is a ``ConfigError`` naming its key."""
-
-    def parse_at(text: str, key: str) -> Logic:
-        from recruit_cli.logic import parse
-
-        try:
-            return parse(text)
-        except RecruitError as exc:  # LogicError: keep its position/text, add the key
-            raise ConfigError(str(exc), path=settings.path, key=key) from exc
-
-    scr = settings.screening
-    for i, c in enumerate(scr.criteria):
-        if c.on_false not in ON_FALSE:
-            raise ConfigError(
-                f"must be one of {', '.join(ON_FALSE)}",
-                path=settings.path,
-                key=f"screening.criteria[{i}].on_false",
-            )
-    return ScreeningRules(
-        ready=parse_at(scr.ready, "screening.ready") if scr.ready.strip() else None,
-        criteria=tuple(
-            (c, parse_at(c.require, f"screening.criteria[{i}].require"))
-            for i, c in enumerate(scr.criteria)
-        ),
-        safety=parse_at(settings.safety.when, "safety.when")
-        if settings.safety.when.strip()
-        else None,
-        safety_name=settings.safety.name,
-        groups=tuple(
-            (g, parse_at(g.when, f"groups[{i}].when")) for i, g in enumerate(settings.groups)
-        ),
-        qids=settings.qids,
-        email_field=settings.fields.email,
-    )
 
 
 def is_ready(rules: ScreeningRules, record: Mapping[str, str]) -> bool:
@@ -203,8 +177,8 @@ def classify(
     doubts: list[Reason] = []
     if qids is not None and qids.problem is not None:
         doubts.append(Reason("qids_invalid", qids.problem))
-    for criterion, logic in rules.criteria:
-        truth, why = _truth(logic, scored, today)
+    for criterion in rules.criteria:
+        truth, why = _truth(criterion.require, scored, today)
         if truth == "false" and criterion.on_false == "review":
             doubts.append(Reason(criterion.name, criterion.reason))
         elif truth == "false" or (truth == "unknown" and criterion.on_unknown == "ineligible"):
@@ -236,8 +210,8 @@ def _place(
         return None, Reason("no_groups", "no [[groups]] are configured")
     hits: list[str] = []
     unknown: list[str] = []
-    for group, logic in rules.groups:
-        truth, why = _truth(logic, record, today)
+    for group in rules.groups:
+        truth, why = _truth(group.when, record, today)
         if truth == "true":
             hits.append(group.name)
         elif truth == "unknown":
@@ -247,7 +221,7 @@ def _place(
     if len(hits) > 1:
         return None, Reason("ambiguous_group", "matches groups " + ", ".join(hits))
     if not hits:
-        names = ", ".join(g.name for g, _ in rules.groups)
+        names = ", ".join(g.name for g in rules.groups)
         return None, Reason("between_groups", f"fits none of the groups ({names})")
     return hits[0], None
 

@@ -12,7 +12,6 @@ guards the study ID (a warning when not). The exit code is the worst failed chec
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -32,12 +31,6 @@ if TYPE_CHECKING:
 SCHEMA = "recruit.doctor/1"
 OK, WARN, FAIL = "ok", "warn", "fail"
 SINGLE_CHOICE = frozenset({"radio", "dropdown", "yesno", "truefalse"})
-# `[field] = 'code'` / `'code' = [field]` (REDCap also writes `!=` for `<>`).
-_LIT = r"""(?:'([^']*)'|"([^"]*)"|(-?\d+(?:\.\d+)?)\b)"""
-_FIELD = r"\[([a-z][a-z0-9_]*)\]"
-_CMP = r"\s*(?:=|<>|!=)\s*"
-_FIELD_LIT = re.compile(_FIELD + _CMP + _LIT)
-_LIT_FIELD = re.compile(_LIT + _CMP + _FIELD)
 TEXT_FIELDS = (
     "status",
     "reasons",
@@ -75,31 +68,9 @@ class DoctorReport:
         }
 
 
-def rule_texts(settings: Settings) -> list[tuple[str, str]]:
-    """(config key, logic) of every rule in the configuration."""
-    out = [("screening.ready", settings.screening.ready)]
-    out += [
-        (f"screening.criteria[{i}].require", c.require)
-        for i, c in enumerate(settings.screening.criteria)
-    ]
-    out.append(("safety.when", settings.safety.when))
-    out += [(f"groups[{i}].when", g.when) for i, g in enumerate(settings.groups)]
-    return [(k, t) for k, t in out if t.strip()]
-
-
-def parse_rules(settings: Settings) -> tuple[dict[str, Logic], Check]:
-    from recruit_cli.logic import parse
-
-    parsed: dict[str, Logic] = {}
-    errors: list[str] = []
-    for key, text in rule_texts(settings):
-        try:
-            parsed[key] = parse(text)
-        except RecruitError as exc:
-            errors.append(f"{key}: {exc}")
-    if errors:
-        return parsed, Check("rules parse", FAIL, "; ".join(errors), ExitCode.CONFIG)
-    return parsed, Check("rules parse", OK, f"{len(parsed)} rules")
+def check_rules(settings: Settings) -> Check:
+    """The rules parsed when the configuration loaded (one that didn't stopped the load)."""
+    return Check("rules parse", OK, f"{len(settings.rules())} rules")
 
 
 def check_ranges(settings: Settings) -> Check:
@@ -113,7 +84,7 @@ def check_ranges(settings: Settings) -> Check:
 
 def check_safety(settings: Settings) -> Check:
     """Warn when a safety match would reach nobody but the log (or nothing can match)."""
-    if not settings.safety.when.strip():
+    if settings.safety.when is None:
         return Check("safety alerts", WARN, "no [safety] when rule: nobody is held for review")
     if not settings.safety.notify:
         # The pass still holds such records in safety_review, but staff hear of it only
@@ -185,13 +156,13 @@ def _check_choices(rules: Mapping[str, Logic], meta: Mapping[str, FieldMeta]) ->
             m = meta.get(field)
             if m is not None and code not in m.choices:
                 bad.append(f"{key}: [{field}({code})] is not a choice of {field}")
-        for field, code in _compared_codes(logic.text):
+        for field, code in logic.comparisons():
             m = meta.get(field)
             if (
                 m is not None
                 and m.field_type in SINGLE_CHOICE
                 and code != ""
-                and code not in m.choices
+                and not _is_choice(code, m.choices)
             ):
                 codes = ", ".join(m.choices)
                 bad.append(f"{key}: {code!r} is not a choice code of {field} ({codes})")
@@ -200,14 +171,21 @@ def _check_choices(rules: Mapping[str, Logic], meta: Mapping[str, FieldMeta]) ->
     return Check("choice codes exist", OK)
 
 
-def _compared_codes(text: str) -> list[tuple[str, str]]:
-    out = [
-        (m[1], next(x for x in m.groups()[1:] if x is not None)) for m in _FIELD_LIT.finditer(text)
-    ]
-    out += [
-        (m[4], next(x for x in m.groups()[:3] if x is not None)) for m in _LIT_FIELD.finditer(text)
-    ]
-    return out
+def _is_choice(code: str, choices: Mapping[str, str]) -> bool:
+    """Whether a compared literal is one of the codes; ``[x] = 1.0`` matches code "1", as
+    REDCap compares two numbers as numbers."""
+    if code in choices:
+        return True
+    number = _number(code)
+    return number is not None and any(_number(c) == number for c in choices)
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if value == value else None  # "nan" is no number here
 
 
 def _check_pipeline(settings: Settings, meta: Mapping[str, FieldMeta]) -> list[Check]:
@@ -268,8 +246,13 @@ def run_doctor(
     """
     from recruit_cli.mail.checks import mail_checks
 
-    rules, parsed = parse_rules(settings)
-    checks = [parsed, check_ranges(settings), check_safety(settings), *mail_checks(settings)]
+    rules = dict(settings.rules())
+    checks = [
+        check_rules(settings),
+        check_ranges(settings),
+        check_safety(settings),
+        *mail_checks(settings),
+    ]
     if client is None:
         checks.append(Check("token accepted", FAIL, no_client, ExitCode.CONFIG))
         return DoctorReport(tuple(checks))

@@ -40,7 +40,6 @@ from recruit_cli.screening.classify import (
     Reason,
     ScreeningRules,
     classify,
-    compile_rules,
     is_ready,
     safety_flag,
 )
@@ -99,8 +98,8 @@ def filter_logic(settings: Settings) -> str:
     alert staff acknowledged."""
     f = settings.fields
     pending = f"[{f.status}] = '' or [{f.status}] = '{Status.PENDING}'"
-    ready = settings.screening.ready.strip()
-    safety = settings.safety.when.strip()
+    ready = settings.screening.ready.text if settings.screening.ready else ""
+    safety = settings.safety.when.text if settings.safety.when else ""
     if ready and safety:
         # Not-ready submissions are still checked for safety (see classify.safety_flag).
         ready = f"({ready}) or ({safety})"
@@ -174,7 +173,7 @@ def screen_pass(
     """Screen pending records once. Returns the result; ``extra["safety_flagged"]`` lists the
     record ids newly sent to safety review (their staff alert is ``outreach.safety``'s job).
     """
-    rules = compile_rules(settings)
+    rules = ScreeningRules.from_settings(settings)
     now = now or study_now(settings)
     rows = client.export_records(
         records=list(records) if records else None,

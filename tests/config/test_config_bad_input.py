@@ -128,6 +128,20 @@ CASES: dict[str, Bad] = {
         "the rule does not parse",
         "ready =",
     ),
+    "safety rule that does not parse, with its position": Bad(
+        'when = "[qids_12] >= 2"',
+        'when = "[qids_12] >= 2 and foo([x])"',
+        "safety.when",
+        "the rule does not parse: unknown function 'foo' at position 19",
+        "foo(",
+    ),
+    "rule given as a number": Bad(
+        'when = "[qids_12] >= 2"',
+        "when = 2",
+        "safety.when",
+        "expected a rule (REDCap logic, a string), got an integer",
+        "when = 2",
+    ),
     "bad criterion name": Bad(
         'name = "travel"',
         'name = "Travel!"',

@@ -11,6 +11,7 @@ from config_samples import GOOD, TOKEN
 from recruit_cli.config import load_settings, require_token, settings_from_mapping
 from recruit_cli.errors import ConfigError
 from recruit_cli.exit_codes import ExitCode
+from recruit_cli.logic import parse
 from recruit_cli.redcap.client import RedcapClient
 from recruit_cli.retry import Backoff
 from recruit_cli.settings import Criterion, Group, Secret
@@ -28,16 +29,44 @@ def test_good_config_round_trip(study: Path) -> None:
     assert s.fields.status == "pipeline_processing_status"  # the legacy default
     assert s.fields.submitted_at is None
     assert s.screening.criteria == (
-        Criterion("age", "[age] >= 18 and [age] <= 65", "Must be 18 to 65 years old"),
-        Criterion("travel", "[travel] = '1'", "Must be able to travel to the lab", "ineligible"),
+        Criterion("age", parse("[age] >= 18 and [age] <= 65"), "Must be 18 to 65 years old"),
+        Criterion(
+            "travel", parse("[travel] = '1'"), "Must be able to travel to the lab", "ineligible"
+        ),
     )
     assert s.qids.total == "qids_score" and s.qids.items == ()
     assert s.safety.notify == ("oncall@example.edu",)
-    assert s.groups[0] == Group("HC", "Healthy control", "[qids_total] <= 5", 3000, 10199)
+    assert s.groups[0] == Group("HC", "Healthy control", parse("[qids_total] <= 5"), 3000, 10199)
     assert s.groups[1].label == "MDD"  # a missing label defaults to the name
     assert s.groups[1].target == 80
     assert s.email.smtp.host == "smtp.example.edu" and s.email.smtp.port == 587
     assert s.email.graph.mode == "delegated"
+
+
+def test_rules_are_parsed_when_the_config_loads(study: Path) -> None:
+    s = load_settings(study / "recruit.toml", environ=ENV)
+    assert s.screening.ready == parse("[agree_participate] = '1'")
+    assert s.safety.when is not None and s.safety.when.fields == {"qids_12"}
+    assert [key for key, _ in s.rules()] == [
+        "screening.ready",
+        "screening.criteria[0].require",
+        "screening.criteria[1].require",
+        "safety.when",
+        "groups[0].when",
+        "groups[1].when",
+    ]
+    assert s == load_settings(study / "recruit.toml", environ=ENV)  # rules compare by text
+    assert hash(s) == hash(load_settings(study / "recruit.toml", environ=ENV))
+
+
+def test_a_blank_optional_rule_is_no_rule(study: Path) -> None:
+    config = study / "recruit.toml"
+    text = config.read_text(encoding="utf-8")
+    text = text.replace("ready = \"[agree_participate] = '1'\"", 'ready = ""')
+    config.write_text(text.replace('when = "[qids_12] >= 2"', 'when = "  "'), encoding="utf-8")
+    s = load_settings(config, environ=ENV)
+    assert s.screening.ready is None and s.safety.when is None
+    assert s.rules()[0][0] == "screening.criteria[0].require"
 
 
 def test_relative_paths_resolve_beside_the_config(study: Path) -> None:

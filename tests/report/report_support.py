@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from recruit_cli.logic import parse
 from recruit_cli.settings import (
     Criterion,
     FieldMap,
@@ -37,15 +38,15 @@ def make_settings(*, suppress_below: int = 0, timezone: str = "Europe/Berlin") -
         fields=FIELDS,
         screening=ScreeningSettings(
             criteria=(
-                Criterion("age", "[age] >= 18", "Must be 18 to 65 years old"),
-                Criterion("travel", "[travel] = '1'", "Must be able to travel to the lab"),
-                Criterion("english", "[english] = '1'", "Must be fluent in English"),
-                Criterion("tms", "[tms_contra] = '0'", "Has a TMS contraindication"),
+                Criterion("age", parse("[age] >= 18"), "Must be 18 to 65 years old"),
+                Criterion("travel", parse("[travel] = '1'"), "Must be able to travel to the lab"),
+                Criterion("english", parse("[english] = '1'"), "Must be fluent in English"),
+                Criterion("tms", parse("[tms_contra] = '0'"), "Has a TMS contraindication"),
             )
         ),
         groups=(
-            Group("HC", "Healthy control", "[qids_total] <= 5", 3000, 10199, target=10),
-            Group("MDD", "Depression", "[qids_total] >= 11", 10200, 20000, target=3),
+            Group("HC", "Healthy control", parse("[qids_total] <= 5"), 3000, 10199, target=10),
+            Group("MDD", "Depression", parse("[qids_total] >= 11"), 10200, 20000, target=3),
         ),
         report=ReportSettings(suppress_below=suppress_below),
     )

@@ -9,13 +9,13 @@ import pytest
 from screening_data import DEMO_CONFIG, GOOD, SettingsFactory
 
 from recruit_cli.errors import ConfigError
-from recruit_cli.screening.classify import ScreeningRules, classify, compile_rules
+from recruit_cli.screening.classify import ScreeningRules, classify
 from recruit_cli.settings import Settings, Status
 
 
 @pytest.fixture
 def rules(settings: Settings) -> ScreeningRules:
-    return compile_rules(settings)
+    return ScreeningRules.from_settings(settings)
 
 
 def rec(**changes: str) -> dict[str, str]:
@@ -87,7 +87,7 @@ def test_on_unknown_ineligible(make_settings: SettingsFactory) -> None:
     screening["criteria"] = [
         {"name": "age", "require": "[age] >= 18", "reason": "Adult", "on_unknown": "ineligible"}
     ]
-    rules = compile_rules(make_settings(screening=screening))
+    rules = ScreeningRules.from_settings(make_settings(screening=screening))
     assert classify(rules, rec(age="")).codes == ("age",)
     assert classify(rules, rec(age="")).status == Status.INELIGIBLE
 
@@ -102,7 +102,7 @@ def test_on_false_review_is_a_plausibility_check(make_settings: SettingsFactory)
             "on_false": "review",
         }
     ]
-    rules = compile_rules(make_settings(screening=screening))
+    rules = ScreeningRules.from_settings(make_settings(screening=screening))
     future = classify(rules, rec(dob="2999-01-01"))
     assert future.status == Status.MANUAL_REVIEW
     assert future.reasons_text == "dob_plausible: Date of birth is in the future"
@@ -113,19 +113,19 @@ def test_bad_on_false_names_the_key(make_settings: SettingsFactory) -> None:
     screening = dict(DEMO_CONFIG["screening"])
     screening["criteria"] = [{"name": "a", "require": "[a] = 1", "reason": "r", "on_false": "x"}]
     with pytest.raises(ConfigError, match=r"screening\.criteria\[0\]\.on_false"):
-        compile_rules(make_settings(screening=screening))
+        make_settings(screening=screening)
 
 
 def test_ambiguous_groups(make_settings: SettingsFactory) -> None:
     groups = [dict(g) for g in DEMO_CONFIG["groups"]]
     groups[1]["when"] = "[qids_total] >= 0"
-    outcome = classify(compile_rules(make_settings(groups=groups)), rec())
+    outcome = classify(ScreeningRules.from_settings(make_settings(groups=groups)), rec())
     assert outcome.codes == ("ambiguous_group",)
 
 
 def test_items_mode(make_settings: SettingsFactory) -> None:
     items = [f"qids_{i}" for i in range(1, 17)]
-    rules = compile_rules(make_settings(qids={"items": items}))
+    rules = ScreeningRules.from_settings(make_settings(qids={"items": items}))
     record = rec(**dict.fromkeys(items, "0"))
     record["qids_12"] = "0"
     assert classify(rules, record).group == "HC"
@@ -135,15 +135,15 @@ def test_items_mode(make_settings: SettingsFactory) -> None:
 
 def test_no_safety_rule_and_no_qids(make_settings: SettingsFactory) -> None:
     groups = [{"name": "ALL", "label": "All", "when": "[age] > 0", "first_id": 1, "last_id": 9}]
-    rules = compile_rules(make_settings(safety={}, qids={}, groups=groups))
+    rules = ScreeningRules.from_settings(make_settings(safety={}, qids={}, groups=groups))
     assert classify(rules, rec(qids_12="", qids_score="")).group == "ALL"
 
 
 def test_malformed_rule_is_a_config_error_naming_the_key(make_settings: SettingsFactory) -> None:
     groups = [dict(g) for g in DEMO_CONFIG["groups"]]
     groups[1]["when"] = "[qids_total] >=> 3"
-    with pytest.raises(ConfigError, match=r"groups\[1\]\.when"):
-        compile_rules(make_settings(groups=groups))
+    with pytest.raises(ConfigError, match=r"groups\[1\]\.when"):  # when the config loads
+        make_settings(groups=groups)
 
 
 def test_total_on_random_garbage(rules: ScreeningRules) -> None:
