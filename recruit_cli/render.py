@@ -9,9 +9,12 @@ import json
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from recruit_cli.results import PassResult
+
+if TYPE_CHECKING:
+    from recruit_cli.doctor import DoctorReport
 
 
 @dataclass
@@ -91,3 +94,22 @@ def render_pass(env: Environment, result: PassResult) -> None:
         style = None if a.ok else "red"
         table.add_row(escape(a.record_id), escape(a.action), escape(a.detail), style=style)
     console.print(table)
+
+
+def render_doctor(env: Environment, report: DoctorReport) -> None:
+    """Doctor's checklist: a table, one row per check; the JSON document with ``--json``."""
+    if env.json:
+        print_json(env, report.to_dict())
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title="recruit doctor", title_justify="left")
+    table.add_column("check")
+    table.add_column("result")
+    table.add_column("detail", overflow="fold")
+    styles = {"ok": "green", "warn": "yellow", "fail": "red"}
+    for c in report.checks:
+        # escape: details quote logic such as "[age]", which rich would read as markup
+        table.add_row(c.name, c.state.upper(), escape(c.detail), style=styles[c.state])
+    env.console().print(table)

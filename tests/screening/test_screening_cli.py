@@ -184,6 +184,7 @@ def test_doctor_ok_and_warns_without_unique_field(
     doc = json.loads(out)
     assert code == 0 and doc["ok"] is True
     states = {c["name"]: c["state"] for c in doc["checks"]}
+    assert states["configuration loads"] == "ok" and states["rules parse"] == "ok"
     assert states["unique study ID"] == "warn"
     assert states["configured fields exist"] == "ok"
     assert states["pipeline fields exist"] == "ok"
@@ -225,6 +226,30 @@ def test_doctor_finds_problems(
     assert "pipeline_group" in checks["pipeline fields exist"]["detail"]
     assert "pipeline_screened_timestamp" in checks["pipeline field types"]["detail"]
     assert checks["unique study ID"]["state"] == "ok"
+
+
+def test_doctor_names_a_rule_that_does_not_parse(
+    cli_env: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    screening = json.loads(json.dumps(DEMO_CONFIG["screening"]))
+    screening["criteria"][1]["require"] = "[travel] = '1' and foo([age])"
+    config = write_config(tmp_path, cli_env.url, screening=screening)
+    code, out, err = recruit(capsys, "--config", str(config), "doctor", "--json")
+    assert code == 3, err
+    (row,) = json.loads(out)["checks"]  # the load stopped at the rule: nothing else to check
+    assert (row["name"], row["state"]) == ("configuration loads", "fail")
+    line = (
+        config.read_text(encoding="utf-8")
+        .splitlines()
+        .index("require = \"[travel] = '1' and foo([age])\"")
+    )
+    assert row["detail"].startswith(
+        f"{config}:{line + 1}: screening.criteria[1].require: the rule does not parse: "
+        "unknown function 'foo' at position 19"
+    )
+    code, text, _ = recruit(capsys, "--config", str(config), "doctor")
+    assert code == 3 and "configuration loads" in text and "FAIL" in text
+    assert "screening.criteria[1].require" in text.replace("\n", "")
 
 
 def test_doctor_unreachable_exits_4(

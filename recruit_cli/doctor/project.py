@@ -1,35 +1,25 @@
-"""`recruit doctor`: check the configuration against the REDCap project, as a checklist.
+"""Checks against the REDCap project: its data dictionary and project info.
 
-Local checks first (the rules parse, group ranges are disjoint, safety alerts have
-recipients, the e-mail settings and every template render, someone is signed in to
-Microsoft for Graph: ``recruit_cli.mail.checks``), then REDCap: reachable and
-the token accepted, every configured field exists, the choice codes the rules compare
-against exist, the pipeline fields exist with usable types, and a secondary unique field
-guards the study ID (a warning when not). The exit code is the worst failed check's:
-3 for configuration problems (a refused token included), 4 when REDCap is unreachable.
+Every configured field exists, the choice codes the rules compare against exist, the
+pipeline fields exist with types that can hold recruit's values, and a secondary unique
+field guards the study ID (a warning when not). Pure: the caller reads the project.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from recruit_cli.errors import RecruitError, ServiceUnavailable
-from recruit_cli.exit_codes import ExitCode, worst
+from recruit_cli.doctor.check import FAIL, OK, WARN, Check
+from recruit_cli.exit_codes import ExitCode
 from recruit_cli.screening.classify import QIDS_TOTAL
 from recruit_cli.screening.qids import qids_fields
 from recruit_cli.settings import Settings, Status
 
 if TYPE_CHECKING:
     from recruit_cli.logic import Logic
-    from recruit_cli.redcap.client import RedcapClient
     from recruit_cli.redcap.meta import FieldMeta
-    from recruit_cli.render import Environment
 
-SCHEMA = "recruit.doctor/1"
-OK, WARN, FAIL = "ok", "warn", "fail"
 SINGLE_CHOICE = frozenset({"radio", "dropdown", "yesno", "truefalse"})
 TEXT_FIELDS = (
     "status",
@@ -41,56 +31,6 @@ TEXT_FIELDS = (
     "email_claim",
     "safety_alerted_at",
 )
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    state: str  # "ok" | "warn" | "fail"
-    detail: str = ""
-    exit_code: ExitCode = ExitCode.OK  # the code this failure means
-
-
-@dataclass(frozen=True)
-class DoctorReport:
-    checks: tuple[Check, ...]
-
-    @property
-    def exit_code(self) -> ExitCode:
-        return worst([c.exit_code for c in self.checks if c.state == FAIL])
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "schema": SCHEMA,
-            "ok": self.exit_code == ExitCode.OK,
-            "exit_code": int(self.exit_code),
-            "checks": [{"name": c.name, "state": c.state, "detail": c.detail} for c in self.checks],
-        }
-
-
-def check_rules(settings: Settings) -> Check:
-    """The rules parsed when the configuration loaded (one that didn't stopped the load)."""
-    return Check("rules parse", OK, f"{len(settings.rules())} rules")
-
-
-def check_ranges(settings: Settings) -> Check:
-    spans = sorted((g.first_id, g.last_id, g.name) for g in settings.groups)
-    bad = [f"{a[2]} and {b[2]}" for a, b in itertools.pairwise(spans) if b[0] <= a[1]]
-    bad += [f"{g.name} (first_id > last_id)" for g in settings.groups if g.first_id > g.last_id]
-    if bad:
-        return Check("group ID ranges", FAIL, "overlap: " + ", ".join(bad), ExitCode.CONFIG)
-    return Check("group ID ranges", OK, f"{len(settings.groups)} disjoint ranges")
-
-
-def check_safety(settings: Settings) -> Check:
-    """Warn when a safety match would reach nobody but the log (or nothing can match)."""
-    if settings.safety.when is None:
-        return Check("safety alerts", WARN, "no [safety] when rule: nobody is held for review")
-    if not settings.safety.notify:
-        # The pass still holds such records in safety_review, but staff hear of it only
-        # through the log and exit code 5 (see outreach.safety).
-        return Check("safety alerts", WARN, "no [safety] notify addresses: alerts only in the log")
-    return Check("safety alerts", OK, f"{len(settings.safety.notify)} recipient(s)")
 
 
 def check_project(
@@ -234,63 +174,3 @@ def _check_pipeline(settings: Settings, meta: Mapping[str, FieldMeta]) -> list[C
     else:
         checks.append(Check("pipeline field types", OK))
     return checks
-
-
-def run_doctor(
-    settings: Settings, client: RedcapClient | None, *, no_client: str = ""
-) -> DoctorReport:
-    """Run every check; REDCap failures become failed checks, not exceptions.
-
-    With no client (no token yet: ``no_client`` says why) the local checks still run, and
-    the token is one failed row, so a new study sees its whole checklist at once.
-    """
-    from recruit_cli.mail.checks import mail_checks
-
-    rules = dict(settings.rules())
-    checks = [
-        check_rules(settings),
-        check_ranges(settings),
-        check_safety(settings),
-        *mail_checks(settings),
-    ]
-    if client is None:
-        checks.append(Check("token accepted", FAIL, no_client, ExitCode.CONFIG))
-        return DoctorReport(tuple(checks))
-    try:
-        info = client.export_project_info()
-    except ServiceUnavailable as exc:
-        checks.append(Check("REDCap reachable", FAIL, str(exc), ExitCode.UNAVAILABLE))
-        return DoctorReport(tuple(checks))
-    except RecruitError as exc:  # a refused token, or REDCap said no
-        checks.append(Check("REDCap reachable", OK, settings.redcap.url))
-        checks.append(Check("token accepted", FAIL, str(exc), exc.exit_code))
-        return DoctorReport(tuple(checks))
-    checks.append(Check("REDCap reachable", OK, settings.redcap.url))
-    checks.append(Check("token accepted", OK, f"project {info.get('project_title', '')!r}"))
-    try:
-        metadata = client.export_metadata()
-    except RecruitError as exc:
-        checks.append(Check("data dictionary", FAIL, str(exc), exc.exit_code))
-        return DoctorReport(tuple(checks))
-    checks.extend(check_project(settings, rules, metadata, info))
-    return DoctorReport(tuple(checks))
-
-
-def render_doctor(env: Environment, report: DoctorReport) -> None:
-    from recruit_cli.render import print_json
-
-    if env.json:
-        print_json(env, report.to_dict())
-        return
-    from rich.markup import escape
-    from rich.table import Table
-
-    table = Table(title="recruit doctor", title_justify="left")
-    table.add_column("check")
-    table.add_column("result")
-    table.add_column("detail", overflow="fold")
-    styles = {OK: "green", WARN: "yellow", FAIL: "red"}
-    for c in report.checks:
-        # escape: details quote logic such as "[age]", which rich would read as markup
-        table.add_row(c.name, c.state.upper(), escape(c.detail), style=styles[c.state])
-    env.console().print(table)

@@ -1,4 +1,4 @@
-"""Offline checks of the e-mail side of a configuration, for `recruit doctor`.
+"""Doctor's checks of the e-mail side of a configuration, all offline.
 
 Everything here runs without sending anything: the settings a message needs, every
 shipped or study template rendered with sample data (all kinds, all language variants),
@@ -12,11 +12,11 @@ from __future__ import annotations
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
+from recruit_cli.doctor.check import FAIL, OK, Check
 from recruit_cli.errors import RecruitError
 from recruit_cli.exit_codes import ExitCode
 
 if TYPE_CHECKING:
-    from recruit_cli.screening.doctor import Check
     from recruit_cli.settings import Settings
 
 SAMPLE_ADDRESS = "participant@example.org"
@@ -30,8 +30,6 @@ SAMPLES: dict[str, dict[str, Any]] = {
 
 def mail_checks(settings: Settings) -> list[Check]:
     """The e-mail checklist rows: settings, templates, and Microsoft sign-in for Graph."""
-    from recruit_cli.screening.doctor import FAIL, OK, Check
-
     email = settings.email
     missing = [
         key
@@ -55,7 +53,6 @@ def mail_checks(settings: Settings) -> list[Check]:
 def _templates(settings: Settings) -> Check:
     from recruit_cli.mail.compose import compose
     from recruit_cli.mail.templates import get_templates
-    from recruit_cli.screening.doctor import FAIL, OK, Check
 
     templates = get_templates(settings.email.templates_dir, settings.email.default_language)
     rendered = 0
@@ -80,7 +77,6 @@ def _templates(settings: Settings) -> Check:
 
 def _graph_sign_in(settings: Settings) -> Check:
     from recruit_cli.msgraph.auth import MicrosoftAuth
-    from recruit_cli.screening.doctor import FAIL, OK, Check
 
     try:
         status = MicrosoftAuth.from_settings(settings).status()

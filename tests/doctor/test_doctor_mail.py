@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from recruit_cli.config import settings_from_mapping
+from recruit_cli.doctor.mail import mail_checks
 from recruit_cli.exit_codes import ExitCode
-from recruit_cli.mail.checks import mail_checks
 from recruit_cli.settings import Settings
 
 
