@@ -19,8 +19,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from recruit_cli.chunks import chunks
 from recruit_cli.config import settings_from_mapping
-from recruit_cli.redcap.client import RedcapClient, batched
+from recruit_cli.redcap.client import RedcapClient
 from recruit_cli.sandbox import run_sandbox
 from recruit_cli.screening import assign, screen
 from recruit_cli.screening.classify import ScreeningRules
@@ -78,7 +79,7 @@ def seeded(n: int) -> Any:
     sb = run_sandbox()
     box = sb.__enter__()
     with RedcapClient(box.url, box.token) as client:
-        for batch in batched(records(n), 2000):
+        for batch in chunks(records(n), 2000):
             client.import_records(batch)
     return sb, box
 
@@ -125,13 +126,13 @@ def run_bare(n: int) -> float:
                     fields=screen.export_fields(settings, rules),
                     filter_logic=screen.filter_logic(settings),
                 )
-                for batch in batched(screen_rows, size):
+                for batch in chunks(screen_rows, size):
                     client.import_records(batch, overwrite=True)
                 client.export_records(
                     fields=assign.export_fields(settings),
                     filter_logic=assign.filter_logic(settings),
                 )
-                for batch in batched(assign_rows, size):
+                for batch in chunks(assign_rows, size):
                     client.import_records(batch)
 
             return timed(bare)

@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from recruit_cli.exit_codes import ExitCode
+from recruit_cli.exit_codes import ExitCode, worst
 
 JSON_SCHEMA = "recruit.result/1"
 
@@ -57,3 +57,18 @@ class PassResult:
             "notices": list(self.notices),
             **({"data": self.extra} if self.extra else {}),
         }
+
+
+def combine(command: str, *results: PassResult) -> PassResult:
+    """Fold several pass results into one (e.g. screen + the safety alerts it triggers)."""
+    extra: dict[str, object] = {}
+    for r in results:
+        extra.update(r.extra)
+    return PassResult(
+        command=command,
+        dry_run=any(r.dry_run for r in results),
+        actions=tuple(a for r in results for a in r.actions),
+        notices=tuple(n for r in results for n in r.notices),
+        exit_code=worst([r.exit_code for r in results]),
+        extra=extra,
+    )

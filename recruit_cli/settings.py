@@ -11,6 +11,7 @@ works from the same parsed rule.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -59,6 +60,10 @@ class Status(StrEnum):
     SAFETY_REVIEW = "safety_review"  # safety rule fired: no automated e-mail, staff alerted
 
 
+# Status values of a record nobody has screened yet.
+BLANK_STATUSES = frozenset({"", Status.PENDING})
+
+
 def time_zone(name: str) -> ZoneInfo:
     """The study's IANA time zone, or a ConfigError naming ``study.timezone``.
 
@@ -83,6 +88,10 @@ class StudySettings:
 
     def zone(self) -> ZoneInfo:
         return time_zone(self.timezone)
+
+    def now(self) -> datetime:
+        """Now, in the study's time zone (timestamps are written with their offset)."""
+        return datetime.now(self.zone())
 
 
 @dataclass(frozen=True)

@@ -258,7 +258,7 @@ def screen_and_alert(
     """
     from dataclasses import replace
 
-    from recruit_cli.screening.batches import combine
+    from recruit_cli.results import combine
     from recruit_cli.screening.screen import screen_pass
 
     result = screen_pass(settings, client, records=records, dry_run=dry_run)

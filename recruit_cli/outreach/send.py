@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
+from recruit_cli.chunks import chunks
 from recruit_cli.errors import (
     ConfigError,
     DeliveryUncertain,
@@ -89,12 +90,6 @@ class _Job:
 def _not_in(jobs: Sequence[_Job], withdrawn: set[str]) -> list[_Job]:
     """The jobs whose claims are still open (a withdrawn one was already settled)."""
     return [job for job in jobs if job.decision.record_id not in withdrawn]
-
-
-def chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
-    size = max(size, 1)
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class Outreach:

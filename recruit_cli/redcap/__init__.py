@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from recruit_cli.redcap.client import RedcapClient, batched
+from recruit_cli.redcap.client import RedcapClient
 from recruit_cli.redcap.meta import FieldMeta, parse_choices
 
-__all__ = ["FieldMeta", "RedcapClient", "batched", "parse_choices"]
+__all__ = ["FieldMeta", "RedcapClient", "parse_choices"]

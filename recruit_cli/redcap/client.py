@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
@@ -47,7 +47,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("recruit.redcap")
 
-T = TypeVar("T")
 # REDCap's answers when an export asks for, or an import writes, a field it doesn't have.
 _UNKNOWN_FIELD_MESSAGES = (
     'The following values in the parameter "fields" are not valid',
@@ -61,14 +60,6 @@ BACKOFF = Backoff(attempts=4, base=0.5, max_wait=30.0, jitter=0.5)
 def backoff_for(redcap: RedcapSettings) -> Backoff:
     """The back-off ``[redcap]`` asks for: ``retries`` more attempts, waits capped."""
     return replace(BACKOFF, attempts=redcap.retries + 1, max_wait=redcap.retry_max_wait)
-
-
-def batched(rows: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    """Yield consecutive slices of at most ``size`` rows (the import batch size)."""
-    if size < 1:
-        raise ValueError("batch size must be at least 1")
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
 
 
 class RedcapClient:
@@ -246,7 +237,7 @@ class RedcapClient:
     ) -> int:
         """Import flat rows; returns REDCap's count of records imported.
 
-        Batching is the caller's (see ``batched``). With ``overwrite`` False, blank values
+        Batching is the caller's (``recruit_cli.chunks``). With ``overwrite`` False, blanks
         leave what REDCap holds; with True they erase it.
 
         Raises:

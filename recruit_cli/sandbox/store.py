@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from recruit_cli.chunks import chunks
 from recruit_cli.logic.lexer import checkbox_key
 
 SCHEMA = """
@@ -151,8 +152,7 @@ class Store:
         found: set[str] = set()
         ids = list(ids)
         with self.lock:
-            for i in range(0, len(ids), _CHUNK):
-                chunk = ids[i : i + _CHUNK]
+            for chunk in chunks(ids, _CHUNK):
                 marks = ",".join("?" * len(chunk))
                 found.update(
                     r[0]
@@ -205,7 +205,7 @@ class Store:
                 batches: list[list[str] | None] = [None]
             else:
                 wanted = list(records)
-                batches = [wanted[i : i + _CHUNK] for i in range(0, len(wanted), _CHUNK)]
+                batches = [list(c) for c in chunks(wanted, _CHUNK)]
             for batch in batches:
                 clauses, params = list(where), list(args)
                 if batch is not None:
@@ -230,8 +230,7 @@ class Store:
                 return list(self._conn.execute("SELECT record, field_name, value FROM data"))
             wanted = list(records)
             rows: list[tuple[str, str, str]] = []
-            for i in range(0, len(wanted), _CHUNK):
-                chunk = wanted[i : i + _CHUNK]
+            for chunk in chunks(wanted, _CHUNK):
                 rows.extend(
                     self._conn.execute(
                         "SELECT record, field_name, value FROM data "

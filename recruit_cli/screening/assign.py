@@ -29,16 +29,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from recruit_cli.chunks import chunks
 from recruit_cli.exit_codes import ExitCode, worst
 from recruit_cli.faultpoints import crash_point
+from recruit_cli.redcap.rows import base_rows, field_value, record_key
+from recruit_cli.redcap.writes import import_bisecting
 from recruit_cli.results import PassResult, RecordAction
-from recruit_cli.screening.batches import (
-    base_rows,
-    chunks,
-    field_value,
-    import_bisecting,
-    record_key,
-)
 from recruit_cli.screening.classify import Reason
 from recruit_cli.settings import Group, Settings, Status
 

@@ -22,19 +22,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from recruit_cli.chunks import chunks
 from recruit_cli.errors import ServiceUnavailable
 from recruit_cli.exit_codes import ExitCode
 from recruit_cli.faultpoints import crash_point
+from recruit_cli.redcap.rows import base_rows, field_value, record_key
+from recruit_cli.redcap.writes import import_bisecting
 from recruit_cli.results import PassResult, RecordAction
-from recruit_cli.screening.batches import (
-    BLANK_STATUSES,
-    base_rows,
-    chunks,
-    field_value,
-    import_bisecting,
-    record_key,
-    study_now,
-)
 from recruit_cli.screening.classify import (
     Outcome,
     Reason,
@@ -43,7 +37,7 @@ from recruit_cli.screening.classify import (
     is_ready,
     safety_flag,
 )
-from recruit_cli.settings import FieldMap, Settings, Status
+from recruit_cli.settings import BLANK_STATUSES, FieldMap, Settings, Status
 
 if TYPE_CHECKING:
     from recruit_cli.redcap.client import RedcapClient
@@ -174,7 +168,7 @@ def screen_pass(
     record ids newly sent to safety review (their staff alert is ``outreach.safety``'s job).
     """
     rules = ScreeningRules.from_settings(settings)
-    now = now or study_now(settings)
+    now = now or settings.study.now()
     rows = client.export_records(
         records=list(records) if records else None,
         fields=export_fields(settings, rules),

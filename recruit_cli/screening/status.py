@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from recruit_cli.redcap.rows import base_rows, field_value, record_key
 from recruit_cli.screening.assign import group_usage, study_ids
-from recruit_cli.screening.batches import base_rows, field_value, record_key, study_now
 from recruit_cli.settings import Settings, Status
 
 if TYPE_CHECKING:
@@ -108,7 +108,7 @@ def status_report(
 ) -> StatusReport:
     """Read the pipeline fields of every record (one call) and summarise them."""
     rows = client.export_records(fields=export_fields(settings))
-    return build_status(settings, base_rows(rows), now=now or study_now(settings))
+    return build_status(settings, base_rows(rows), now=now or settings.study.now())
 
 
 def build_status(

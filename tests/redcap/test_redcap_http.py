@@ -11,7 +11,7 @@ from redcap_scripted import TOKEN, Answer, ScriptedServer
 
 from recruit_cli.errors import RedcapError, RedcapTokenRejected, RedcapUnavailable
 from recruit_cli.exit_codes import ExitCode
-from recruit_cli.redcap.client import RedcapClient, batched
+from recruit_cli.redcap.client import RedcapClient
 from recruit_cli.retry import Backoff
 
 HTML = "<!DOCTYPE html><html><head><title>Log in</title></head><body>REDCap</body></html>"
@@ -255,10 +255,3 @@ def test_project_info_values_become_strings(server: ScriptedServer, client: Redc
     server.queue(Answer(200, '{"project_id": 12, "secondary_unique_field": null, "x": true}'))
     info = client.export_project_info()
     assert info == {"project_id": "12", "secondary_unique_field": "", "x": "1"}
-
-
-def test_batched() -> None:
-    assert [list(b) for b in batched([1, 2, 3, 4, 5], 2)] == [[1, 2], [3, 4], [5]]
-    assert list(batched([], 3)) == []
-    with pytest.raises(ValueError):
-        list(batched([1], 0))
