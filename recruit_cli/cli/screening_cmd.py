@@ -29,7 +29,7 @@ def screen(
     ctx: typer.Context, dry_run: DryRun = False, record: Records = None, json: Json = False
 ) -> None:
     """Classify pending, ready submissions: eligible, ineligible, manual or safety review."""
-    from recruit_cli.ops.run import screen_and_alert
+    from recruit_cli.screening.screen import screen_and_alert
 
     _locked_pass(ctx, json, lambda s, c: screen_and_alert(s, c, records=record, dry_run=dry_run))
 

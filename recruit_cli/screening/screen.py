@@ -12,6 +12,9 @@ the four pipeline fields are sent, nothing else in the record can be blanked.
 Safety records stay put until staff set the acknowledgement field to "1"; the next pass then
 moves them to ``manual_review_required`` with the reason ``safety_acknowledged``: a person
 flagged at risk is never put back into automated screening and e-mail; staff decide.
+
+``screen_and_alert`` is `recruit screen`: the pass, then at once the staff alert for each
+new safety match (``outreach.safety``), where `recruit run` orders the alert as a step.
 """
 
 from __future__ import annotations
@@ -23,12 +26,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from recruit_cli.chunks import chunks
-from recruit_cli.errors import ServiceUnavailable
-from recruit_cli.exit_codes import ExitCode
+from recruit_cli.errors import RecruitError, ServiceUnavailable
+from recruit_cli.exit_codes import ExitCode, worst
 from recruit_cli.faultpoints import crash_point
 from recruit_cli.redcap.rows import base_rows, field_value, record_key
 from recruit_cli.redcap.writes import import_bisecting
-from recruit_cli.results import PassResult, RecordAction
+from recruit_cli.results import PassResult, RecordAction, combine
 from recruit_cli.screening.classify import (
     Outcome,
     Reason,
@@ -180,6 +183,38 @@ def screen_pass(
     else:
         result = apply_screen(settings, client, plan, now=now)
     return replace(result, notices=(*result.notices, *unmatched(records, plan.decisions)))
+
+
+def screen_and_alert(
+    settings: Settings, client: RedcapClient, *, records: list[str] | None, dry_run: bool
+) -> PassResult:
+    """The screen pass, then (for real runs) the staff alert for every unalerted safety record.
+
+    This is `recruit screen`: a safety match alerts staff at once, not at the next
+    `recruit run`. The alert pass is separate so that ``run_all`` can order it itself; its
+    failure (mail down, sign-in needed) never hides what screening wrote: it becomes a
+    notice and an exit code.
+    """
+    result = screen_pass(settings, client, records=records, dry_run=dry_run)
+    if dry_run:
+        return result
+    from recruit_cli.outreach.safety import alert_pass
+
+    try:
+        from recruit_cli.mail.transports import make_transport
+
+        transport = make_transport(settings)
+        try:
+            alerts = alert_pass(settings, client, transport, dry_run=False)
+        finally:
+            transport.close()
+    except RecruitError as exc:
+        return replace(
+            result,
+            notices=(*result.notices, f"safety alerts not sent: {exc}"),
+            exit_code=worst([result.exit_code, exc.exit_code]),
+        )
+    return combine("screen", result, alerts)
 
 
 def unmatched(records: Sequence[str] | None, decisions: Iterable[ScreenDecision]) -> list[str]:
