@@ -61,7 +61,8 @@ def _locked_pass(
 
 def status(ctx: typer.Context, json: Json = False) -> None:
     """Counts per status and group, review and safety queues, free IDs per group."""
-    from recruit_cli.screening.status import render_status, status_report
+    from recruit_cli.ops.status import status_report
+    from recruit_cli.render import render_status
 
     actx = get_context(ctx)
     actx.env.json = json

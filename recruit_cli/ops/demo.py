@@ -171,7 +171,8 @@ def _write_report(settings: Settings, client: RedcapClient, *, now: datetime | N
 
 
 def _print_status(settings: Settings, client: RedcapClient, env: Environment) -> None:
-    from recruit_cli.screening.status import render_status, status_report
+    from recruit_cli.ops.status import status_report
+    from recruit_cli.render import render_status
 
     render_status(env, status_report(settings, client))
 

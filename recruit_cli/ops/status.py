@@ -19,11 +19,8 @@ from recruit_cli.settings import Settings, Status
 
 if TYPE_CHECKING:
     from recruit_cli.redcap.client import RedcapClient
-    from recruit_cli.render import Environment
 
 SCHEMA = "recruit.status/1"
-# Rows of the manual-review queue printed as text; --json always holds the whole queue.
-QUEUE_ROWS = 20
 
 
 @dataclass(frozen=True)
@@ -159,71 +156,6 @@ def build_status(
         safety_queue=tuple(safety),
         groups=group_rows,
     )
-
-
-def render_status(env: Environment, report: StatusReport) -> None:
-    """Rich tables for people (no colour off a TTY); the JSON document with ``--json``."""
-    from recruit_cli.render import print_json
-
-    if env.json:
-        print_json(env, report.to_dict())
-        return
-    from rich.markup import escape
-    from rich.table import Table
-
-    console = env.console()
-    counts = Table(title=f"Records: {report.total}", title_justify="left")
-    counts.add_column("status")
-    counts.add_column("records", justify="right")
-    for status, n in report.by_status:
-        counts.add_row(escape(status), str(n))  # staff may type odd statuses
-    console.print(counts)
-
-    groups = Table(title="Groups", title_justify="left")
-    for col in ("group", "label", "records", "IDs used", "next ID", "remaining"):
-        groups.add_column(col, justify="right" if col not in ("group", "label") else "left")
-    for g in report.groups:
-        nxt = str(g.next_id) if g.next_id is not None else "EXHAUSTED"
-        groups.add_row(
-            escape(g.name), escape(g.label), str(g.records), str(g.ids_used), nxt, str(g.remaining)
-        )
-    console.print(groups)
-
-    for title, queue, safety in (
-        ("Safety review queue", report.safety_queue, True),
-        ("Manual review queue", report.review_queue, False),
-    ):
-        if not queue:
-            console.print(f"{title}: empty")
-            continue
-        # Every safety case waits for a person, so all are shown; a long manual-review queue
-        # is cut to its oldest rows, with the reasons of the whole queue counted below it.
-        shown = queue if safety else queue[:QUEUE_ROWS]
-        table = Table(title=f"{title}: {len(queue)}", title_justify="left")
-        table.add_column("record", justify="right")
-        table.add_column("reasons", overflow="fold")
-        table.add_column("age (days)", justify="right")
-        if safety:
-            table.add_column("alerted")
-            table.add_column("acknowledged")
-        for e in shown:
-            cells = [
-                escape(e.record_id),
-                escape(", ".join(e.codes)),
-                "" if e.age_days is None else str(e.age_days),
-            ]
-            if safety:
-                cells += ["yes" if e.alerted else "NO", "yes" if e.acknowledged else "no"]
-            table.add_row(*cells)
-        console.print(table)
-        if len(shown) < len(queue):
-            console.print(
-                f"… and {len(queue) - len(shown)} more (all of them: recruit status --json)",
-                markup=False,
-            )
-            codes = Counter(code for e in queue for code in e.codes)
-            by_reason = ", ".join(f"{code} {n}" for code, n in codes.most_common())
-            console.print(f"reasons in the whole queue: {by_reason}", markup=False)
 
 
 def _codes(reasons: str) -> tuple[str, ...]:
