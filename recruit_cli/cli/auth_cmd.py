@@ -33,8 +33,8 @@ def _show(
     actx: AppContext, command: str, status: SignInStatus, extra: dict[str, Any] | None = None
 ) -> int:
     """Print a sign-in status (text, or the JSON envelope); return the exit code."""
+    from recruit_cli.cli.render import render_pass
     from recruit_cli.exit_codes import ExitCode
-    from recruit_cli.render import render_pass
     from recruit_cli.results import PassResult
 
     code = ExitCode.OK if status.signed_in else ExitCode.AUTH
@@ -86,8 +86,8 @@ def status(ctx: typer.Context, json: Json = False) -> None:
 
 def logout(ctx: typer.Context, json: Json = False) -> None:
     """Remove the signed-in accounts and their tokens from the token cache."""
+    from recruit_cli.cli.render import render_pass
     from recruit_cli.exit_codes import ExitCode
-    from recruit_cli.render import render_pass
     from recruit_cli.results import PassResult
 
     actx = get_context(ctx)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from recruit_cli.render import Environment
+from recruit_cli.cli.environment import Environment
 
 if TYPE_CHECKING:
     from recruit_cli.settings import Settings

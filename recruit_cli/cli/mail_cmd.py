@@ -81,6 +81,7 @@ def _run(
     to: str | None,
     preview: str | None,
 ) -> None:
+    from recruit_cli.cli.render import render_pass
     from recruit_cli.errors import UsageError
     from recruit_cli.lock import run_lock
     from recruit_cli.mail.transports import make_transport
@@ -88,7 +89,6 @@ def _run(
     from recruit_cli.outreach.notify import notify_pass
     from recruit_cli.outreach.preview import send_test_copies
     from recruit_cli.redcap.client import RedcapClient
-    from recruit_cli.render import render_pass
 
     actx = get_context(ctx)
     actx.env.json = json
@@ -138,9 +138,9 @@ def _with_test_recipient(settings: Settings, to: str | None) -> Settings:
 
 
 def _preview(actx: AppContext, settings: Settings, record_id: str, kind: str) -> None:
+    from recruit_cli.cli.render import print_json
     from recruit_cli.outreach.preview import preview_message
     from recruit_cli.redcap.client import RedcapClient
-    from recruit_cli.render import print_json
 
     with RedcapClient.from_settings(settings) as client:
         message = preview_message(settings, client, record_id, kind)

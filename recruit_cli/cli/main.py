@@ -13,8 +13,8 @@ import typer
 from recruit_cli import __version__
 from recruit_cli.cli import auth_cmd, mail_cmd, ops_cmd, report_cmd, sandbox_cmd, screening_cmd
 from recruit_cli.cli.context import AppContext
+from recruit_cli.cli.environment import Environment
 from recruit_cli.exit_codes import EXIT_CODE_TABLE, ExitCode
-from recruit_cli.render import Environment
 
 EXIT_CODES_HELP = "Exit codes: " + "; ".join(
     f"{code} {meaning}" for code, meaning in EXIT_CODE_TABLE

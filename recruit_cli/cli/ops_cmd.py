@@ -20,8 +20,8 @@ def run(ctx: typer.Context, dry_run: DryRun = False, json: Json = False) -> None
     exit code is the worst step's. Quiet on success off a terminal. With [ops]
     healthcheck_url set, pings <url>/start, then <url>/<exit code>.
     """
+    from recruit_cli.cli.render import render_pass
     from recruit_cli.ops.run import run_cycle
-    from recruit_cli.render import render_pass
 
     actx = get_context(ctx)
     actx.env.json = json
@@ -40,12 +40,12 @@ def demo(
     ] = 300,
 ) -> None:
     """Run the whole pipeline against a local sandbox with synthetic data."""
-    from recruit_cli.ops.demo import run_demo, summary_lines
+    from recruit_cli.cli.render import render_demo
+    from recruit_cli.ops.demo import run_demo
 
     actx = get_context(ctx)
-    result = run_demo(directory, records=records, env=actx.env)
-    for line in summary_lines(result):
-        actx.env.stdout.write(line + "\n")
+    result = run_demo(directory, records=records)
+    render_demo(actx.env, result)
     finish(result.run.exit_code)
 
 

@@ -71,8 +71,8 @@ def report(
     if fmt not in FORMATS:
         raise UsageError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
     settings = actx.settings()
+    from recruit_cli.cli.render import render_pass
     from recruit_cli.redcap.client import RedcapClient
-    from recruit_cli.render import render_pass
     from recruit_cli.report.period import resolve_period
     from recruit_cli.report.run import report_pass
 

@@ -47,8 +47,8 @@ def _locked_pass(
     ctx: typer.Context, json: bool, run_pass: Callable[[Settings, RedcapClient], PassResult]
 ) -> None:
     """Load the settings, hold the run lock, run one pass, render it, exit with its code."""
+    from recruit_cli.cli.render import render_pass
     from recruit_cli.lock import run_lock
-    from recruit_cli.render import render_pass
 
     actx = get_context(ctx)
     actx.env.json = json
@@ -61,8 +61,8 @@ def _locked_pass(
 
 def status(ctx: typer.Context, json: Json = False) -> None:
     """Counts per status and group, review and safety queues, free IDs per group."""
+    from recruit_cli.cli.render import render_status
     from recruit_cli.ops.status import status_report
-    from recruit_cli.render import render_status
 
     actx = get_context(ctx)
     actx.env.json = json
@@ -75,8 +75,8 @@ def status(ctx: typer.Context, json: Json = False) -> None:
 
 def doctor(ctx: typer.Context, json: Json = False) -> None:
     """Check the configuration against the REDCap project; non-zero exit on a problem."""
+    from recruit_cli.cli.render import render_doctor
     from recruit_cli.doctor import doctor as run_doctor
-    from recruit_cli.render import render_doctor
 
     actx = get_context(ctx)
     actx.env.json = json
@@ -101,7 +101,7 @@ def fields(
     settings = actx.settings()
     if not apply:
         if json:
-            from recruit_cli.render import print_json
+            from recruit_cli.cli.render import print_json
 
             print_json(
                 actx.env, {"schema": "recruit.fields/1", "rows": sf.pipeline_field_rows(settings)}
@@ -109,8 +109,8 @@ def fields(
         else:
             actx.env.stdout.write(sf.to_csv(sf.pipeline_field_rows(settings)))
         finish(0)
+    from recruit_cli.cli.render import render_pass
     from recruit_cli.lock import run_lock
-    from recruit_cli.render import render_pass
 
     with run_lock(settings.state_dir), _client(settings) as client:
         result = sf.setup_fields(settings, client, dry_run=dry_run)

@@ -2,17 +2,14 @@
 
 On a free port it starts the sandbox with synthetic demo data, writes a config that sends
 mail to an outbox directory, runs every pass (`recruit run`), writes the weekly report, and
-prints `recruit status`. Every file it makes stays in the demo directory, so a newcomer can
-open the e-mails and the report, and rerun any command against the same data with
-``recruit sandbox serve --db <dir>/sandbox.db`` (see the README).
+reads `recruit status` (the CLI prints it). Every file it makes stays in the demo directory,
+so a newcomer can open the e-mails and the report, and rerun any command against the same
+data with ``recruit sandbox serve --db <dir>/sandbox.db`` (see the README).
 """
 
 from __future__ import annotations
 
 import secrets
-import shutil
-import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,11 +17,11 @@ from string import Template
 from typing import TYPE_CHECKING
 
 from recruit_cli.errors import UsageError
-from recruit_cli.render import Environment
 from recruit_cli.results import PassResult
 from recruit_cli.shipped import shipped
 
 if TYPE_CHECKING:
+    from recruit_cli.ops.status import StatusReport
     from recruit_cli.redcap.client import RedcapClient
     from recruit_cli.settings import Settings
 
@@ -58,6 +55,7 @@ class DemoResult:
     outbox: Path
     emails: int
     port: int  # the sandbox's port, which the demo's recruit.toml points at
+    status: StatusReport  # `recruit status` after the run
 
 
 def demo_config_text(url: str) -> str:
@@ -109,17 +107,16 @@ def run_demo(
     directory: Path = DEFAULT_DIR,
     *,
     records: int = DEFAULT_RECORDS,
-    env: Environment | None = None,
     now: datetime | None = None,
 ) -> DemoResult:
-    """Run the demo in ``directory`` and print `recruit status` to ``env``'s stdout."""
+    """Run the demo in ``directory``; the result holds `recruit status` at the end."""
     from recruit_cli.config import load_settings
     from recruit_cli.lock import run_lock
     from recruit_cli.ops.run import run_all
+    from recruit_cli.ops.status import status_report
     from recruit_cli.redcap.client import RedcapClient
     from recruit_cli.sandbox import run_sandbox
 
-    env = env or Environment()
     directory = directory.resolve()
     prepare_directory(directory)
     token = secrets.token_hex(16)
@@ -145,7 +142,7 @@ def run_demo(
             with run_lock(settings.state_dir):
                 run = run_all(settings, client, now=now)
             report_path = _write_report(settings, client, now=now)
-            _print_status(settings, client, env)
+            status = status_report(settings, client)
         finally:
             client.close()
     outbox = settings.email.outbox_dir
@@ -156,6 +153,7 @@ def run_demo(
         outbox=outbox,
         emails=len(list(outbox.glob("*.eml"))) if outbox.is_dir() else 0,
         port=sandbox.port,
+        status=status,
     )
 
 
@@ -168,58 +166,3 @@ def _write_report(settings: Settings, client: RedcapClient, *, now: datetime | N
     year, week, _ = moment.astimezone(settings.study.zone()).isocalendar()
     result = report_pass(settings, client, week=f"{year}-W{week:02d}", now=moment)
     return Path(result.extra["path"])
-
-
-def _print_status(settings: Settings, client: RedcapClient, env: Environment) -> None:
-    from recruit_cli.ops.status import status_report
-    from recruit_cli.render import render_status
-
-    render_status(env, status_report(settings, client))
-
-
-def summary_lines(result: DemoResult, *, argv0: str | None = None) -> list[str]:
-    """What the demo tells a newcomer at the end: what the run did and where to look next.
-
-    Args:
-        result: The demo's result.
-        argv0: How recruit was started (default ``sys.argv[0]``), to show commands the
-            reader can paste: after ``make demo``, recruit is ``.venv/bin/recruit``, not on
-            the PATH.
-    """
-    here = Path.cwd()
-
-    def show(path: Path) -> str:
-        try:
-            return str(path.relative_to(here))
-        except ValueError:
-            return str(path)
-
-    recruit = _recruit_command(argv0 if argv0 is not None else sys.argv[0], show)
-    lines = ["", "What `recruit run` did, step by step:"]
-    for step in result.run.extra.get("steps", []):
-        done = ", ".join(f"{n} {action}" for action, n in step["counts"].items())
-        lines.append(f"  {step['step']:<7} {done or step['error'] or 'nothing to do'}")
-    return [
-        *lines,
-        "",
-        f"Demo finished in {show(result.directory)}/",
-        f"  e-mails (.eml, open in any mail client): {show(result.outbox)}/ ({result.emails})",
-        f"  weekly report (HTML):                    {show(result.report_path)}",
-        f"  the configuration it used:               {show(result.directory / 'recruit.toml')}",
-        "To explore the same data, serve it again (the database keeps its token) and point",
-        "recruit at it with the demo's configuration, from another terminal:",
-        f"  {recruit} sandbox serve --db {show(result.directory / 'sandbox.db')} "
-        f"--port {result.port}",
-        f"  {recruit} -c {show(result.directory / 'recruit.toml')} status",
-    ]
-
-
-def _recruit_command(argv0: str, show: Callable[[Path], str]) -> str:
-    """``recruit`` when that name on the PATH is the program running, else its path."""
-    program = Path(argv0)
-    if program.name != "recruit":  # python -m, or a test runner
-        return "recruit"
-    found = shutil.which("recruit")
-    if found and Path(found).resolve() == program.resolve():
-        return "recruit"
-    return show(program)

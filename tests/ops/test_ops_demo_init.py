@@ -9,15 +9,11 @@ from pathlib import Path
 import pytest
 
 from recruit_cli.cli.main import run
+from recruit_cli.cli.render import demo_summary_lines
 from recruit_cli.config import load_settings
 from recruit_cli.mail.templates import EmailTemplates
-from recruit_cli.ops.demo import (
-    MARKER,
-    DemoResult,
-    demo_config_text,
-    prepare_directory,
-    summary_lines,
-)
+from recruit_cli.ops.demo import MARKER, DemoResult, demo_config_text, prepare_directory
+from recruit_cli.ops.status import StatusReport
 from recruit_cli.results import PassResult
 
 
@@ -94,11 +90,12 @@ def test_the_summary_shows_commands_that_work_where_recruit_is_not_on_the_path(
         outbox=tmp_path / "recruit-demo" / "outbox",
         emails=0,
         port=8765,
+        status=StatusReport(0, (), (), (), (), ()),
     )
-    text = "\n".join(summary_lines(result, argv0=".venv/bin/recruit"))
+    text = "\n".join(demo_summary_lines(result, argv0=".venv/bin/recruit"))
     assert ".venv/bin/recruit sandbox serve --db recruit-demo/sandbox.db --port 8765" in text
     assert ".venv/bin/recruit -c recruit-demo/recruit.toml status" in text
-    text = "\n".join(summary_lines(result, argv0="/usr/lib/python3/pytest"))
+    text = "\n".join(demo_summary_lines(result, argv0="/usr/lib/python3/pytest"))
     assert "\n  recruit sandbox serve" in text
 
 

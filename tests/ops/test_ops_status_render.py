@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 import json
 
+from recruit_cli.cli.render import QUEUE_ROWS, Environment, render_status
 from recruit_cli.ops.status import QueueEntry, StatusReport
-from recruit_cli.render import QUEUE_ROWS, Environment, render_status
 
 
 def _report(review: int, safety: int) -> StatusReport:

@@ -11,9 +11,9 @@ import pytest
 from screening_data import GOOD, write_config
 
 from recruit_cli.cli.main import run
+from recruit_cli.cli.render import Environment, render_pass
 from recruit_cli.logs import setup_logging
 from recruit_cli.redcap.client import RedcapClient
-from recruit_cli.render import Environment, render_pass
 from recruit_cli.results import PassResult, RecordAction
 from recruit_cli.sandbox import Sandbox
 

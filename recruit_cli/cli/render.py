@@ -1,66 +1,39 @@
 """Turn results into output: rich tables for people, a versioned JSON envelope for machines.
 
-Nothing but the result goes to stdout; logs and notices go to stderr.
+The library returns typed results and never prints; every table recruit draws is drawn
+here, and only ``recruit_cli.cli`` imports rich (a test checks). Nothing but the result
+goes to stdout; notices go to stderr.
 """
 
 from __future__ import annotations
 
-import json
-import os
+import shutil
 import sys
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Any
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from recruit_cli.results import PassResult
+from recruit_cli.cli.environment import Environment, print_json
 
 if TYPE_CHECKING:
     from recruit_cli.doctor import DoctorReport
+    from recruit_cli.ops.demo import DemoResult
     from recruit_cli.ops.status import StatusReport
+    from recruit_cli.results import PassResult
+
+__all__ = [
+    "Environment",
+    "demo_summary_lines",
+    "print_json",
+    "render_demo",
+    "render_doctor",
+    "render_pass",
+    "render_status",
+]
 
 # Rows of the manual-review queue printed as text; --json always holds the whole queue.
 QUEUE_ROWS = 20
-
-
-@dataclass
-class Environment:
-    """Where output goes and how it looks. Tests swap it for one writing to buffers."""
-
-    stdout: IO[str] = field(default_factory=lambda: sys.stdout)
-    stderr: IO[str] = field(default_factory=lambda: sys.stderr)
-    json: bool = False
-    verbose: int = 0
-
-    @property
-    def interactive(self) -> bool:
-        return bool(getattr(self.stdout, "isatty", lambda: False)())
-
-    @property
-    def color(self) -> bool:
-        # No colour, spinners or cursor tricks under cron, in pipes, or with NO_COLOR set.
-        if os.environ.get("NO_COLOR", "") != "":
-            return False
-        return self.interactive
-
-    def console(self, *, stderr: bool = False) -> Any:
-        from rich.console import Console
-
-        stream = self.stderr if stderr else self.stdout
-        return Console(
-            file=stream,
-            no_color=not self.color,
-            color_system="auto" if self.color else None,
-            force_terminal=self.color,
-            force_interactive=False,
-            highlight=False,
-            soft_wrap=not self.color,
-            width=None if self.color else 120,
-        )
-
-
-def print_json(env: Environment, payload: dict[str, Any]) -> None:
-    env.stdout.write(json.dumps(payload, indent=2, sort_keys=False, default=str) + "\n")
-    env.stdout.flush()
 
 
 def render_pass(env: Environment, result: PassResult) -> None:
@@ -181,3 +154,59 @@ def render_status(env: Environment, report: StatusReport) -> None:
             codes = Counter(code for e in queue for code in e.codes)
             by_reason = ", ".join(f"{code} {n}" for code, n in codes.most_common())
             console.print(f"reasons in the whole queue: {by_reason}", markup=False)
+
+
+def render_demo(env: Environment, result: DemoResult) -> None:
+    """`recruit status` as the demo left it, then what the run did and where to look."""
+    render_status(env, result.status)
+    for line in demo_summary_lines(result):
+        env.stdout.write(line + "\n")
+    env.stdout.flush()
+
+
+def demo_summary_lines(result: DemoResult, *, argv0: str | None = None) -> list[str]:
+    """What the demo tells a newcomer at the end: what the run did and where to look next.
+
+    Args:
+        result: The demo's result.
+        argv0: How recruit was started (default ``sys.argv[0]``), to show commands the
+            reader can paste: after ``make demo``, recruit is ``.venv/bin/recruit``, not on
+            the PATH.
+    """
+    here = Path.cwd()
+
+    def show(path: Path) -> str:
+        try:
+            return str(path.relative_to(here))
+        except ValueError:
+            return str(path)
+
+    recruit = _recruit_command(argv0 if argv0 is not None else sys.argv[0], show)
+    lines = ["", "What `recruit run` did, step by step:"]
+    for step in result.run.extra.get("steps", []):
+        done = ", ".join(f"{n} {action}" for action, n in step["counts"].items())
+        lines.append(f"  {step['step']:<7} {done or step['error'] or 'nothing to do'}")
+    return [
+        *lines,
+        "",
+        f"Demo finished in {show(result.directory)}/",
+        f"  e-mails (.eml, open in any mail client): {show(result.outbox)}/ ({result.emails})",
+        f"  weekly report (HTML):                    {show(result.report_path)}",
+        f"  the configuration it used:               {show(result.directory / 'recruit.toml')}",
+        "To explore the same data, serve it again (the database keeps its token) and point",
+        "recruit at it with the demo's configuration, from another terminal:",
+        f"  {recruit} sandbox serve --db {show(result.directory / 'sandbox.db')} "
+        f"--port {result.port}",
+        f"  {recruit} -c {show(result.directory / 'recruit.toml')} status",
+    ]
+
+
+def _recruit_command(argv0: str, show: Callable[[Path], str]) -> str:
+    """``recruit`` when that name on the PATH is the program running, else its path."""
+    program = Path(argv0)
+    if program.name != "recruit":  # python -m, or a test runner
+        return "recruit"
+    found = shutil.which("recruit")
+    if found and Path(found).resolve() == program.resolve():
+        return "recruit"
+    return show(program)
