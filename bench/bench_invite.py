@@ -19,6 +19,7 @@ from typing import Any
 from recruit_cli.config import settings_from_mapping
 from recruit_cli.mail.transports import make_transport
 from recruit_cli.outreach.invite import invite_pass
+from recruit_cli.outreach.send import OutreachDetails
 from recruit_cli.redcap.client import RedcapClient
 from recruit_cli.sandbox import run_sandbox
 from recruit_cli.sandbox.microsoft import run_microsoft_sandbox
@@ -83,8 +84,8 @@ def one(count: int, transport_name: str) -> list[str]:
                 again = invite_pass(settings, client, transport)
             finally:
                 transport.close()
-        sent = len(fake.sent) if transport_name == "graph" else result.extra["sent"]
-        calls = result.extra["redcap_calls"]
+        sent = len(fake.sent) if transport_name == "graph" else result.detail(OutreachDetails).sent
+        calls = result.detail(OutreachDetails).redcap_calls
         ok = result.counts == {"invited": count} and sent == count and not again.actions
         return [
             transport_name,
@@ -93,7 +94,7 @@ def one(count: int, transport_name: str) -> list[str]:
             f"{count / seconds:.0f}",
             str(calls),
             f"{2 + count}",
-            str(again.extra["redcap_calls"]),
+            str(again.detail(OutreachDetails).redcap_calls),
             "yes" if ok and calls <= 2 + count else "NO",
         ]
 

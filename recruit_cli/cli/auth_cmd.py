@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -10,6 +10,7 @@ from recruit_cli.cli.context import AppContext, finish, get_context
 
 if TYPE_CHECKING:
     from recruit_cli.msgraph.auth import MicrosoftAuth, SignInStatus
+    from recruit_cli.msgraph.outcomes import TokenCheck
 
 Json = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
@@ -30,29 +31,16 @@ def _auth(actx: AppContext) -> MicrosoftAuth:
 
 
 def _show(
-    actx: AppContext, command: str, status: SignInStatus, extra: dict[str, Any] | None = None
+    actx: AppContext, command: str, status: SignInStatus, check: TokenCheck | None = None
 ) -> int:
     """Print a sign-in status (text, or the JSON envelope); return the exit code."""
-    from recruit_cli.cli.render import render_pass
+    from recruit_cli.cli.render import render_sign_in
     from recruit_cli.exit_codes import ExitCode
     from recruit_cli.results import PassResult
 
     code = ExitCode.OK if status.signed_in else ExitCode.AUTH
-    data = {**status.to_dict(), **(extra or {})}
-    if actx.env.json:
-        render_pass(actx.env, PassResult(command=command, exit_code=code, extra=data))
-        return code
-    who = f" as {status.username}" if status.username else ""
-    lines = [
-        f"mode: {status.mode}",
-        f"signed in: {'yes' + who if status.signed_in else 'no (run `recruit auth login`)'}",
-        f"authority: {status.authority}",
-        f"token cache: {status.cache_path}",
-    ]
-    if status.expires_at is not None:
-        lines.append(f"access token expires: {status.expires_at.isoformat(timespec='seconds')}")
-    lines += [f"{k}: {v}" for k, v in (extra or {}).items()]
-    actx.env.stdout.write("\n".join(lines) + "\n")
+    details = (status,) if check is None else (status, check)
+    render_sign_in(actx.env, PassResult(command=command, exit_code=code, details=details))
     return code
 
 
@@ -86,20 +74,16 @@ def status(ctx: typer.Context, json: Json = False) -> None:
 
 def logout(ctx: typer.Context, json: Json = False) -> None:
     """Remove the signed-in accounts and their tokens from the token cache."""
-    from recruit_cli.cli.render import render_pass
-    from recruit_cli.exit_codes import ExitCode
+    from recruit_cli.cli.render import render_sign_out
+    from recruit_cli.msgraph.outcomes import SignOut
     from recruit_cli.results import PassResult
 
     actx = get_context(ctx)
     actx.env.json = json
     auth = _auth(actx)
-    removed = auth.logout()
-    if json:
-        data = {"accounts_removed": removed, "cache_path": str(auth.cache_path)}
-        render_pass(actx.env, PassResult(command="auth logout", extra=data))
-    else:
-        actx.env.stdout.write(f"signed out: {removed} account(s) removed from {auth.cache_path}\n")
-    finish(ExitCode.OK)
+    result = PassResult("auth logout", details=(SignOut(auth.logout(), auth.cache_path),))
+    render_sign_out(actx.env, result)
+    finish(result.exit_code)
 
 
 def test(
@@ -112,21 +96,22 @@ def test(
     """Get a token without interaction, and optionally send a test message."""
     from recruit_cli.mail.transports.graph import GraphTransport, test_message
     from recruit_cli.msgraph.client import GraphClient
+    from recruit_cli.msgraph.outcomes import TokenCheck
 
     actx = get_context(ctx)
     actx.env.json = json
     settings = actx.settings()
     auth = _auth(actx)
     auth.access_token()
-    extra: dict[str, Any] = {"token": "acquired silently"}
+    check = TokenCheck()
     if to is not None:
         transport = GraphTransport(GraphClient.from_settings(settings, auth=auth), per_minute=0)
         try:
             receipt = transport.send(test_message(settings, to))
         finally:
             transport.close()
-        extra["test message"] = receipt.detail
-    finish(_show(actx, "auth test", auth.status(), extra))
+        check = TokenCheck(test_message=receipt.detail)
+    finish(_show(actx, "auth test", auth.status(), check))
 
 
 def register(app: typer.Typer) -> None:

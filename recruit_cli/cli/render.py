@@ -29,6 +29,8 @@ __all__ = [
     "render_demo",
     "render_doctor",
     "render_pass",
+    "render_sign_in",
+    "render_sign_out",
     "render_status",
 ]
 
@@ -156,6 +158,43 @@ def render_status(env: Environment, report: StatusReport) -> None:
             console.print(f"reasons in the whole queue: {by_reason}", markup=False)
 
 
+def render_sign_in(env: Environment, result: PassResult) -> None:
+    """`recruit auth login | status | test`: who is signed in, the cache, the expiry."""
+    from recruit_cli.msgraph.auth import SignInStatus
+    from recruit_cli.msgraph.outcomes import TokenCheck
+
+    if env.json:
+        render_pass(env, result)
+        return
+    status = result.detail(SignInStatus)
+    who = f" as {status.username}" if status.username else ""
+    lines = [
+        f"mode: {status.mode}",
+        f"signed in: {'yes' + who if status.signed_in else 'no (run `recruit auth login`)'}",
+        f"authority: {status.authority}",
+        f"token cache: {status.cache_path}",
+    ]
+    if status.expires_at is not None:
+        lines.append(f"access token expires: {status.expires_at.isoformat(timespec='seconds')}")
+    check = result.find(TokenCheck)
+    if check is not None:
+        lines += [f"{k}: {v}" for k, v in check.to_dict().items()]
+    env.stdout.write("\n".join(lines) + "\n")
+
+
+def render_sign_out(env: Environment, result: PassResult) -> None:
+    """`recruit auth logout`: how many accounts left the token cache."""
+    from recruit_cli.msgraph.outcomes import SignOut
+
+    if env.json:
+        render_pass(env, result)
+        return
+    out = result.detail(SignOut)
+    env.stdout.write(
+        f"signed out: {out.accounts_removed} account(s) removed from {out.cache_path}\n"
+    )
+
+
 def render_demo(env: Environment, result: DemoResult) -> None:
     """`recruit status` as the demo left it, then what the run did and where to look."""
     render_status(env, result.status)
@@ -173,6 +212,8 @@ def demo_summary_lines(result: DemoResult, *, argv0: str | None = None) -> list[
             reader can paste: after ``make demo``, recruit is ``.venv/bin/recruit``, not on
             the PATH.
     """
+    from recruit_cli.ops.run import RunDetails
+
     here = Path.cwd()
 
     def show(path: Path) -> str:
@@ -183,9 +224,10 @@ def demo_summary_lines(result: DemoResult, *, argv0: str | None = None) -> list[
 
     recruit = _recruit_command(argv0 if argv0 is not None else sys.argv[0], show)
     lines = ["", "What `recruit run` did, step by step:"]
-    for step in result.run.extra.get("steps", []):
-        done = ", ".join(f"{n} {action}" for action, n in step["counts"].items())
-        lines.append(f"  {step['step']:<7} {done or step['error'] or 'nothing to do'}")
+    for step in result.run.detail(RunDetails).steps:
+        counts = step.result.counts if step.result is not None else {}
+        done = ", ".join(f"{n} {action}" for action, n in counts.items())
+        lines.append(f"  {step.step:<7} {done or step.error or 'nothing to do'}")
     return [
         *lines,
         "",

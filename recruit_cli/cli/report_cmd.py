@@ -74,7 +74,7 @@ def report(
     from recruit_cli.cli.render import render_pass
     from recruit_cli.redcap.client import RedcapClient
     from recruit_cli.report.period import resolve_period
-    from recruit_cli.report.run import report_pass
+    from recruit_cli.report.run import ReportDetails, report_pass
 
     # Check the period before touching REDCap, so a typo fails fast with exit 2.
     resolve_period(settings.study.timezone, week=week, since=since, until=until)
@@ -104,7 +104,7 @@ def report(
         prefix = "[dry run] would write " if result.dry_run else ""
         # Quiet under cron (the weekly run would otherwise mail MAILTO every Monday).
         if actx.env.interactive or actx.env.verbose or result.dry_run:
-            actx.env.stdout.write(f"{prefix}{result.extra['path']}\n")
+            actx.env.stdout.write(f"{prefix}{result.detail(ReportDetails).path}\n")
     finish(result.exit_code)
 
 

@@ -160,9 +160,9 @@ def run_demo(
 def _write_report(settings: Settings, client: RedcapClient, *, now: datetime | None) -> Path:
     """The report for the current week: the demo's invitations went out just now, and the
     default (last complete week) would show none of them."""
-    from recruit_cli.report.run import report_pass
+    from recruit_cli.report.run import ReportDetails, report_pass
 
     moment = now or datetime.now(UTC)
     year, week, _ = moment.astimezone(settings.study.zone()).isocalendar()
     result = report_pass(settings, client, week=f"{year}-W{week:02d}", now=moment)
-    return Path(result.extra["path"])
+    return result.detail(ReportDetails).path

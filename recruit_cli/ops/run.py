@@ -73,6 +73,16 @@ class StepOutcome:
         }
 
 
+@dataclass(frozen=True)
+class RunDetails:
+    """What `recruit run` returns besides the actions of every step: each step's outcome."""
+
+    steps: tuple[StepOutcome, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"steps": [s.to_dict() for s in self.steps]}
+
+
 class _TransportHolder:
     """Builds the mail transport once, when the first mail step starts.
 
@@ -242,5 +252,5 @@ def _fold(outcomes: list[StepOutcome], *, dry_run: bool) -> PassResult:
         actions=tuple(actions),
         notices=tuple(notices),
         exit_code=worst([o.exit_code for o in outcomes]),
-        extra={"steps": [o.to_dict() for o in outcomes]},
+        details=(RunDetails(tuple(outcomes)),),
     )

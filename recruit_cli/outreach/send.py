@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from recruit_cli.chunks import chunks
 from recruit_cli.errors import (
@@ -78,6 +78,18 @@ class _Stop(Exception):
         super().__init__(notice)
         self.code = code
         self.notice = notice
+
+
+@dataclass(frozen=True)
+class OutreachDetails:
+    """What invite, notify and the safety alerts return besides their actions."""
+
+    transport: str  # "outbox" | "smtp" | "graph"
+    sent: int  # messages handed to the transport by this pass
+    redcap_calls: int = 0  # API calls the pass made (benchmarks count them)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"transport": self.transport, "sent": self.sent, "redcap_calls": self.redcap_calls}
 
 
 @dataclass(frozen=True)
@@ -442,14 +454,13 @@ class Outreach:
     ) -> PassResult:
         if any(not a.ok for a in actions):
             code = worst([code, ExitCode.PARTIAL])
-        extra: dict[str, object] = {"transport": self.transport.name, "sent": self._sent}
         return PassResult(
             command=self.spec.command,
             dry_run=dry_run,
             actions=tuple(actions),
             notices=tuple(self._notices),
             exit_code=code,
-            extra=extra,
+            details=(OutreachDetails(self.transport.name, self._sent),),
         )
 
 
@@ -497,4 +508,5 @@ def run_outreach(
         settings, client, transport, spec, build=build, now=now, recheck_after=recheck_after
     )
     result = engine.dry_run(decisions) if dry_run else engine.apply(decisions)
-    return replace(result, extra={**result.extra, "redcap_calls": client.calls - calls})
+    details = replace(result.detail(OutreachDetails), redcap_calls=client.calls - calls)
+    return replace(result, details=(details,))

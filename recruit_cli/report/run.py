@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from recruit_cli.address import InvalidAddress, normalise
 from recruit_cli.errors import ConfigError, RecruitError, UsageError
@@ -29,6 +29,30 @@ if TYPE_CHECKING:
     from recruit_cli.settings import Settings
 
 log = get_logger("report")
+
+
+@dataclass(frozen=True)
+class ReportDetails:
+    """What `recruit report` returns (``PassResult.detail``): the file, and who got it."""
+
+    period: str  # "2026-W47" or "2026-11-01..2026-11-30"
+    format: str  # html | json | csv
+    path: Path  # the file written (a dry run: would write)
+    written: bool
+    recipients: int
+    emailed: bool
+    summary: tuple[tuple[str, str], ...]  # (label, value): aggregates only
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "period": self.period,
+            "format": self.format,
+            "path": str(self.path),
+            "written": self.written,
+            "recipients": self.recipients,
+            "emailed": self.emailed,
+            "summary": dict(self.summary),
+        }
 
 
 @dataclass(frozen=True)
@@ -132,31 +156,33 @@ def report_pass(
     path = (out_dir or settings.report.out_dir) / file.filename
     recipients = tuple(given) or settings.report.recipients
     notices: list[str] = []
-    extra: dict[str, object] = {
-        "period": data.period_label,
-        "format": fmt,
-        "path": str(path),
-        "written": not dry_run,
-        "recipients": len(recipients),
-        "emailed": False,
-        "summary": dict(data.summary()),
-    }
+    details = ReportDetails(
+        period=data.period_label,
+        format=fmt,
+        path=path,
+        written=not dry_run,
+        recipients=len(recipients),
+        emailed=False,
+        summary=tuple(data.summary()),
+    )
     if dry_run:
-        return PassResult("report", dry_run=True, notices=tuple(notices), extra=extra)
+        return PassResult("report", dry_run=True, details=(details,))
     write_atomic(path, file.content)
     log.info("report %s written to %s", data.period_label, path)
     code = ExitCode.OK
+    emailed = False
     if recipients:
         try:
-            extra["emailed"] = _send(
+            emailed = _send(
                 settings, data, file, recipients, explicit=bool(email), transport=transport
             )
-            if not extra["emailed"]:
+            if not emailed:
                 notices.append(f"report {data.period_label} was already e-mailed; not sent again")
         except RecruitError as exc:
             code = exc.exit_code
             notices.append(f"report written but not e-mailed: {exc}")
-    return PassResult("report", notices=tuple(notices), exit_code=code, extra=extra)
+    details = replace(details, emailed=emailed)
+    return PassResult("report", notices=tuple(notices), exit_code=code, details=(details,))
 
 
 def _send(

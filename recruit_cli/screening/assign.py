@@ -27,7 +27,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from recruit_cli.chunks import chunks
 from recruit_cli.exit_codes import ExitCode, worst
@@ -45,6 +45,17 @@ log = logging.getLogger("recruit.screening.assign")
 
 MAX_ROUNDS = 5  # write + verify rounds before the pass gives up settling a race
 MAX_FAILURES = 3  # a record REDCap refuses this often is left for the next pass
+
+
+@dataclass(frozen=True)
+class AssignDetails:
+    """What `recruit assign` returns besides its actions (``PassResult.detail``)."""
+
+    rounds: int  # write-and-verify rounds it took to settle
+    unique_field: bool  # the study ID is the project's secondary unique field
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rounds": self.rounds, "unique_field": self.unique_field}
 
 
 @dataclass(frozen=True)
@@ -282,7 +293,7 @@ def assign_pass(
         if rid not in touched:
             notices[f"record {rid}: nothing to assign (no such record, or not eligible)"] = None
     result = _result(plan, actions, failed_msg, tuple(notices), dry_run=dry_run, settled=settled)
-    return replace(result, extra={"rounds": rounds, "unique_field": unique})
+    return replace(result, details=(AssignDetails(rounds, unique),))
 
 
 def _record_written(plan: AssignPlan, written: list[str], actions: dict[str, RecordAction]) -> None:

@@ -23,7 +23,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from recruit_cli.chunks import chunks
 from recruit_cli.errors import RecruitError, ServiceUnavailable
@@ -69,6 +69,20 @@ class ScreenDecision:
         if detail is None:
             detail = f"group {o.group}" if o.group else "; ".join(r.line for r in o.reasons)
         return RecordAction(self.record_id, _VERBS[o.status], detail, ok=ok)
+
+
+@dataclass(frozen=True)
+class ScreenDetails:
+    """What `recruit screen` returns besides its actions (``PassResult.detail``)."""
+
+    safety_flagged: tuple[str, ...]  # record ids newly in safety review (dry run: would be)
+    not_ready: int = 0  # exported but not ready to screen (filterLogic should prevent it)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"safety_flagged": list(self.safety_flagged)}
+        if self.not_ready:
+            out["not_ready"] = self.not_ready
+        return out
 
 
 @dataclass(frozen=True)
@@ -167,8 +181,8 @@ def screen_pass(
     dry_run: bool = False,
     now: datetime | None = None,
 ) -> PassResult:
-    """Screen pending records once. Returns the result; ``extra["safety_flagged"]`` lists the
-    record ids newly sent to safety review (their staff alert is ``outreach.safety``'s job).
+    """Screen pending records once. Returns the result; its ``ScreenDetails`` list the record
+    ids newly sent to safety review (their staff alert is ``outreach.safety``'s job).
     """
     rules = ScreeningRules.from_settings(settings)
     now = now or settings.study.now()
@@ -261,7 +275,7 @@ def apply_screen(
             actions=result.actions,
             notices=(*result.notices, f"REDCap became unavailable: {unavailable}"),
             exit_code=ExitCode.UNAVAILABLE,
-            extra=result.extra,
+            details=result.details,
         )
     return result
 
@@ -285,16 +299,13 @@ def _result(
             # once; a WARNING too would say it twice in every cron mail.
             log.info("record %s matched the safety rule: staff review needed", rid)
             notices.append(f"SAFETY: record {rid} needs staff review")
-    extra: dict[str, object] = {"safety_flagged": flagged}
-    if plan.not_ready:
-        extra["not_ready"] = len(plan.not_ready)
     return PassResult(
         command="screen",
         dry_run=dry_run,
         actions=actions,
         notices=tuple(notices),
         exit_code=ExitCode.PARTIAL if failed else ExitCode.OK,
-        extra=extra,
+        details=(ScreenDetails(tuple(flagged), len(plan.not_ready)),),
     )
 
 

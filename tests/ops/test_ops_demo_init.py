@@ -13,6 +13,7 @@ from recruit_cli.cli.render import demo_summary_lines
 from recruit_cli.config import load_settings
 from recruit_cli.mail.templates import EmailTemplates
 from recruit_cli.ops.demo import MARKER, DemoResult, demo_config_text, prepare_directory
+from recruit_cli.ops.run import RunDetails
 from recruit_cli.ops.status import StatusReport
 from recruit_cli.results import PassResult
 
@@ -85,7 +86,7 @@ def test_the_summary_shows_commands_that_work_where_recruit_is_not_on_the_path(
     monkeypatch.setenv("PATH", "/nonexistent")
     result = DemoResult(
         directory=tmp_path / "recruit-demo",
-        run=PassResult(command="run"),
+        run=PassResult(command="run", details=(RunDetails(()),)),
         report_path=tmp_path / "recruit-demo" / "reports" / "r.html",
         outbox=tmp_path / "recruit-demo" / "outbox",
         emails=0,

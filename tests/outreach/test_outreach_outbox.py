@@ -19,6 +19,7 @@ from recruit_cli.outreach.invite import build_invite, invite_pass, invite_spec
 from recruit_cli.outreach.notify import notify_pass
 from recruit_cli.outreach.plan import Verdict, decide
 from recruit_cli.outreach.safety import alert_pass
+from recruit_cli.outreach.send import OutreachDetails
 from recruit_cli.redcap.client import RedcapClient
 from recruit_cli.settings import Settings, Status
 
@@ -52,7 +53,7 @@ def test_invite_and_notify_send_once_and_mark_redcap(
     assert result.exit_code == ExitCode.OK
     assert result.counts == {"invited": 12}
     # One export to select, then one re-read and one import per window of 10, one last mark.
-    assert result.extra["redcap_calls"] <= 2 + 2 * math.ceil(12 / 10)
+    assert result.detail(OutreachDetails).redcap_calls <= 2 + 2 * math.ceil(12 / 10)
     notified = notify_pass(settings, client, box(settings), now=NOW)
     assert notified.counts == {"notified": 2}
 

@@ -13,7 +13,7 @@ from recruit_cli.exit_codes import ExitCode
 from recruit_cli.redcap.client import RedcapClient
 from recruit_cli.results import PassResult
 from recruit_cli.sandbox import Sandbox, run_sandbox
-from recruit_cli.screening.assign import assign_pass
+from recruit_cli.screening.assign import AssignDetails, assign_pass
 from recruit_cli.settings import Settings
 
 
@@ -187,4 +187,4 @@ def test_concurrent_passes_never_duplicate(unique: bool, make_settings: Settings
         assert sorted(int(v) for v in ids.values()) == list(range(3000, 3040))  # contiguous
         assert all(r.exit_code == ExitCode.OK for r in results), [r.notices for r in results]
         # The race really happened: some pass needed a round beyond write + verify.
-        assert max(r.extra["rounds"] for r in results) > 2
+        assert max(r.detail(AssignDetails).rounds for r in results) > 2

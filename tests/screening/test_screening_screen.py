@@ -8,7 +8,7 @@ from screening_data import GOOD, pipeline_state
 
 from recruit_cli.exit_codes import ExitCode
 from recruit_cli.redcap.client import RedcapClient
-from recruit_cli.screening.screen import screen_pass
+from recruit_cli.screening.screen import ScreenDetails, screen_pass
 from recruit_cli.settings import Settings
 
 NOW = datetime(2025, 3, 4, 9, 30, tzinfo=UTC)
@@ -52,7 +52,7 @@ def test_outcomes_are_written_to_pipeline_fields_only(
     assert state["1"]["do_not_contact"] == "1"
     assert state["1"]["booking_date"] == "2025-01-02"
     assert state["2"]["age"] == "17"
-    assert result.extra["safety_flagged"] == ["5"]
+    assert result.detail(ScreenDetails).safety_flagged == ("5",)
     assert "SAFETY: record 5 needs staff review" in result.notices
 
 
@@ -91,7 +91,7 @@ def test_a_not_ready_submission_is_still_checked_for_safety(
     client.import_records([{"record_id": "3", "qids_12": "2"}])  # consent blank
     result = screen_pass(sb_settings, client, now=NOW)
     assert sorted(a.record_id for a in result.actions) == ["1", "3"]
-    assert result.extra["safety_flagged"] == ["1", "3"]
+    assert result.detail(ScreenDetails).safety_flagged == ("1", "3")
     state = pipeline_state(client)
     for rid in ("1", "3"):
         assert state[rid]["pipeline_processing_status"] == "safety_review"
