@@ -29,6 +29,7 @@ __all__ = [
     "render_demo",
     "render_doctor",
     "render_pass",
+    "render_report",
     "render_sign_in",
     "render_sign_out",
     "render_status",
@@ -156,6 +157,22 @@ def render_status(env: Environment, report: StatusReport) -> None:
             codes = Counter(code for e in queue for code in e.codes)
             by_reason = ", ".join(f"{code} {n}" for code, n in codes.most_common())
             console.print(f"reasons in the whole queue: {by_reason}", markup=False)
+
+
+def render_report(env: Environment, result: PassResult) -> None:
+    """`recruit report`: the path it wrote (at a terminal, with -v or a dry run); notices
+    on stderr; the JSON envelope with --json."""
+    from recruit_cli.report.run import ReportDetails
+
+    if env.json:
+        render_pass(env, result)
+        return
+    for notice in result.notices:
+        env.stderr.write(f"{notice}\n")
+    # Quiet under cron (the weekly run would otherwise mail MAILTO every Monday).
+    if env.interactive or env.verbose or result.dry_run:
+        prefix = "[dry run] would write " if result.dry_run else ""
+        env.stdout.write(f"{prefix}{result.detail(ReportDetails).path}\n")
 
 
 def render_sign_in(env: Environment, result: PassResult) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -62,55 +60,20 @@ def report(
     Weeks are ISO weeks in the study's timezone. Prints the path written (at a terminal,
     or with -v).
     """
+    from recruit_cli.cli.render import render_report
+    from recruit_cli.report.run import run_report
+
     actx = get_context(ctx)
-    if as_json:
-        actx.env.json = True
-    from recruit_cli.errors import UsageError
-    from recruit_cli.report.render import FORMATS
-
-    if fmt not in FORMATS:
-        raise UsageError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
-    settings = actx.settings()
-    from recruit_cli.cli.render import render_pass
-    from recruit_cli.redcap.client import RedcapClient
-    from recruit_cli.report.period import resolve_period
-    from recruit_cli.report.run import ReportDetails, report_pass
-
-    # Check the period before touching REDCap, so a typo fails fast with exit 2.
-    resolve_period(settings.study.timezone, week=week, since=since, until=until)
-    recipients = email or []
-    sends = bool(recipients or settings.report.recipients) and not dry_run
-    client = RedcapClient.from_settings(settings)
-    try:
-        with _mail_lock(settings.state_dir) if sends else contextlib.nullcontext():
-            result = report_pass(
-                settings,
-                client,
-                week=week,
-                since=since,
-                until=until,
-                fmt=fmt,
-                out_dir=out,
-                email=recipients,
-                dry_run=dry_run,
-            )
-    finally:
-        client.close()
-    if actx.env.json:
-        render_pass(actx.env, result)
-    else:
-        for notice in result.notices:
-            actx.env.stderr.write(f"{notice}\n")
-        prefix = "[dry run] would write " if result.dry_run else ""
-        # Quiet under cron (the weekly run would otherwise mail MAILTO every Monday).
-        if actx.env.interactive or actx.env.verbose or result.dry_run:
-            actx.env.stdout.write(f"{prefix}{result.detail(ReportDetails).path}\n")
+    actx.env.json = as_json
+    result = run_report(
+        actx.settings(),
+        week=week,
+        since=since,
+        until=until,
+        fmt=fmt,
+        out_dir=out,
+        email=email or [],
+        dry_run=dry_run,
+    )
+    render_report(actx.env, result)
     finish(result.exit_code)
-
-
-@contextlib.contextmanager
-def _mail_lock(state_dir: Path) -> Iterator[None]:
-    from recruit_cli.lock import run_lock
-
-    with run_lock(state_dir):
-        yield

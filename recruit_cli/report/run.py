@@ -1,7 +1,7 @@
 """`recruit report`: build the weekly report, write it atomically, and optionally e-mail it.
 
-The report only reads REDCap. Writing the file needs no lock; the CLI takes the run lock
-only when the report is e-mailed (like every command that sends mail).
+The report only reads REDCap. Writing the file needs no lock; ``run_report`` (the command)
+takes the run lock only when the report is e-mailed, like every command that sends mail.
 """
 
 from __future__ import annotations
@@ -183,6 +183,49 @@ def report_pass(
             notices.append(f"report written but not e-mailed: {exc}")
     details = replace(details, emailed=emailed)
     return PassResult("report", notices=tuple(notices), exit_code=code, details=(details,))
+
+
+def run_report(
+    settings: Settings,
+    *,
+    week: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    fmt: str = "html",
+    out_dir: Path | None = None,
+    email: Sequence[str] = (),
+    dry_run: bool = False,
+) -> PassResult:
+    """`recruit report`: check the arguments, then ``report_pass`` against REDCap.
+
+    The format and the period are checked before REDCap is touched, so a typo fails at
+    once (exit 2). A report that will be e-mailed is made under the run lock.
+
+    Raises:
+        UsageError: a bad format, period or address.
+    """
+    import contextlib
+
+    from recruit_cli.lock import run_lock
+    from recruit_cli.redcap.client import RedcapClient
+
+    if fmt not in FORMATS:
+        raise UsageError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    resolve_period(settings.study.timezone, week=week, since=since, until=until)
+    sends = bool(email or settings.report.recipients) and not dry_run
+    lock = run_lock(settings.state_dir) if sends else contextlib.nullcontext()
+    with RedcapClient.from_settings(settings) as client, lock:
+        return report_pass(
+            settings,
+            client,
+            week=week,
+            since=since,
+            until=until,
+            fmt=fmt,
+            out_dir=out_dir,
+            email=email,
+            dry_run=dry_run,
+        )
 
 
 def _send(

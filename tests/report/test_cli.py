@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from recruit_cli.cli.main import run
+from recruit_cli.lock import run_lock
 from recruit_cli.redcap.client import RedcapClient
 from recruit_cli.sandbox import Sandbox
 
@@ -212,6 +213,18 @@ def test_dry_run_writes_and_sends_nothing(
     assert out.out.startswith("[dry run] would write ")
     assert out.out.strip().endswith("enrollment-2026-W47.html")
     assert not (project.parent / "reports").exists()
+    assert not (project.parent / "outbox").exists()
+
+
+def test_only_a_report_that_is_e_mailed_waits_for_the_run_lock(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with run_lock(project.parent / "state"):  # a `recruit run` in progress
+        assert recruit(project, "--week", "2026-W47", "--email", "pi@example.org") == 0
+        assert "another recruit run" in capsys.readouterr().err
+        assert not (project.parent / "reports").exists()  # it did not start
+        assert recruit(project, "--week", "2026-W47") == 0  # reads REDCap only: no lock
+    assert (project.parent / "reports" / "enrollment-2026-W47.html").is_file()
     assert not (project.parent / "outbox").exists()
 
 
