@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from recruit_cli.doctor import DoctorReport
     from recruit_cli.ops.demo import DemoResult
     from recruit_cli.ops.status import StatusReport
+    from recruit_cli.outreach.command import Preview
     from recruit_cli.results import PassResult
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "print_json",
     "render_demo",
     "render_doctor",
+    "render_mail",
     "render_pass",
     "render_report",
     "render_sign_in",
@@ -157,6 +159,33 @@ def render_status(env: Environment, report: StatusReport) -> None:
             codes = Counter(code for e in queue for code in e.codes)
             by_reason = ", ".join(f"{code} {n}" for code, n in codes.most_common())
             console.print(f"reasons in the whole queue: {by_reason}", markup=False)
+
+
+def render_mail(env: Environment, outcome: PassResult | Preview) -> None:
+    """`recruit invite` / `recruit notify`: the pass's result, or a record's message."""
+    from recruit_cli.outreach.command import Preview
+
+    if isinstance(outcome, Preview):
+        render_preview(env, outcome)
+    else:
+        render_pass(env, outcome)
+
+
+def render_preview(env: Environment, preview: Preview) -> None:
+    """``--preview``: key, recipients (masked unless the test recipient), subject and text."""
+    from recruit_cli.address import mask
+
+    to = ", ".join(
+        f"{a} (test recipient)" if a == preview.test_recipient else mask(a) for a in preview.to
+    )
+    if env.json:
+        print_json(env, preview.to_dict(shown_to=to))
+        return
+    out = env.stdout
+    out.write(f"Key: {preview.key}\nTo: {to}\nSubject: {preview.subject}\n\n{preview.text}")
+    if not preview.text.endswith("\n"):
+        out.write("\n")
+    out.flush()
 
 
 def render_report(env: Environment, result: PassResult) -> None:

@@ -92,6 +92,23 @@ def test_preview_prints_the_message_masked_and_changes_nothing(
     assert records(client) == before and outbox(settings) == {}
 
 
+def test_preview_as_json_and_to_the_test_recipient(
+    config: Path, settings: Settings, client: RedcapClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client.import_records([person("1", S.INELIGIBLE)])
+    assert run(["-c", str(config), "notify", "--preview", "1", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["schema"] == "recruit.preview/1" and doc["kind"] == "ineligible"
+    assert (doc["record_id"], doc["key"], doc["to"]) == ("1", "1:ineligible:1", "p***@example.org")
+    assert doc["subject"] and doc["text"]
+    me = "me@lab.example.org"
+    assert run(["-c", str(config), "notify", "--preview", "1", "--to", me]) == 0
+    assert f"To: {me} (test recipient)" in capsys.readouterr().out
+    assert run(["-c", str(config), "notify", "--preview", "1", "--dry-run"]) == 2
+    assert "--preview cannot be combined" in capsys.readouterr().err
+    assert outbox(settings) == {} and records(client, "1")["1"][STATUS] == S.INELIGIBLE
+
+
 def test_dry_run_prints_the_plan(
     config: Path, settings: Settings, client: RedcapClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
