@@ -1,4 +1,9 @@
-"""The package's layout rules, read from the source: what may import what."""
+"""The package's layout rules, read from the source: what may import what.
+
+Only the CLI draws output (rich) and parses arguments (typer); no two packages import each
+other, however long the loop (imports under TYPE_CHECKING count: a type-only loop still
+ties two packages together).
+"""
 
 from __future__ import annotations
 
@@ -35,3 +40,62 @@ def test_only_the_cli_draws_output() -> None:
 
 def test_only_the_cli_imports_typer() -> None:
     assert outside_cli_importing("typer") == []
+
+
+def unit_of(module: str) -> str:
+    """The package (or top-level module) of ``recruit_cli``: ``recruit_cli.mail.compose``
+    -> ``mail``; ``recruit_cli.settings`` -> ``settings``."""
+    return module.split(".")[1]
+
+
+def package_imports() -> dict[str, set[str]]:
+    """unit -> the other units it imports (type-checking-only imports count too)."""
+    graph: dict[str, set[str]] = {}
+    for path in PACKAGE.rglob("*.py"):
+        relative = path.relative_to(PACKAGE.parent).with_suffix("")
+        unit = unit_of(".".join(relative.parts)) if len(relative.parts) > 1 else ""
+        for module in imported_modules(path):
+            if module.startswith("recruit_cli.") and unit_of(module) != unit:
+                graph.setdefault(unit, set()).add(unit_of(module))
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every group of units that import each other, directly or around a loop (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for other in sorted(graph.get(node, ())):
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                other = stack.pop()
+                group.append(other)
+                if other == node:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(found)
+
+
+def test_cycles_are_found() -> None:
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycles_between_packages() -> None:
+    assert cycles(package_imports()) == []
