@@ -1,4 +1,4 @@
-"""CLI start-up time: `recruit --help` and `recruit status --help` must stay under 0.3 s.
+"""CLI start-up time: `recruit --help` must stay under 0.15 s, a command's `--help` under 0.3 s.
 
 They stay fast because the CLI imports pandas, matplotlib, msal and requests only inside
 the commands that need them. This prints the median of several runs of each command, and
@@ -16,7 +16,10 @@ import time
 from pathlib import Path
 
 RUNS = 7
-BUDGET_S = 0.3
+# `recruit --help` (issue 9) and `--version` load only the CLI; a command's --help also
+# loads that command's module.
+BUDGETS_S = {"--help": 0.15, "--version": 0.15}
+COMMAND_BUDGET_S = 0.3
 HEAVY = ("pandas", "matplotlib", "msal", "requests", "jinja2", "numpy")
 RECRUIT = str(Path(sys.executable).with_name("recruit"))
 
@@ -46,13 +49,14 @@ def heavy_imports(args: list[str]) -> list[str]:
 
 
 def main() -> None:
-    print(f"CLI start-up, median of {RUNS} runs (budget {BUDGET_S} s)")
-    print(f"{'command':<28} {'seconds':>8}  {'within budget':<14} heavy modules imported")
+    print(f"CLI start-up, median of {RUNS} runs")
+    print(f"{'command':<28} {'seconds':>8} {'budget':>7}  {'within':<7} heavy modules imported")
     for args in (["--help"], ["status", "--help"], ["run", "--help"], ["--version"]):
         seconds = time_command(args)
-        ok = "yes" if seconds < BUDGET_S else "NO"
+        budget = BUDGETS_S.get(" ".join(args), COMMAND_BUDGET_S)
+        ok = "yes" if seconds < budget else "NO"
         heavy = ", ".join(heavy_imports(args)) or "none"
-        print(f"{'recruit ' + ' '.join(args):<28} {seconds:>8.3f}  {ok:<14} {heavy}")
+        print(f"{'recruit ' + ' '.join(args):<28} {seconds:>8.3f} {budget:>7.2f}  {ok:<7} {heavy}")
 
 
 if __name__ == "__main__":
