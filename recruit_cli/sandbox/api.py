@@ -14,6 +14,7 @@ from typing import Any
 
 from recruit_cli.redcap.meta import METADATA_COLUMNS
 from recruit_cli.sandbox import export
+from recruit_cli.sandbox.api_design import HANDLERS as DESIGN_HANDLERS
 from recruit_cli.sandbox.dictionary import NOT_IMPORTABLE, Dictionary
 from recruit_cli.sandbox.export import ExportOptions
 from recruit_cli.sandbox.importer import parse_rows, pivot_eav
@@ -27,6 +28,7 @@ from recruit_cli.sandbox.params import (
     return_format,
 )
 from recruit_cli.sandbox.project import REDCAP_VERSION, Project, parse_time
+from recruit_cli.sandbox.rows import SURVEY_IDENTIFIER, Row, Shaper
 
 NO_PERMISSION = "You do not have permissions to use the API"
 LOG_KINDS = {
@@ -131,8 +133,10 @@ def instruments(project: Project, params: Params) -> Outcome:
 
 def field_names(project: Project, params: Params) -> Outcome:
     """Every import/export column with its field and checkbox code, ``<form>_complete``
-    included (PyCap's doctest records that from a real server); calc, file and descriptive
-    fields are left out, as REDCap documents."""
+    included (PyCap's doctest records that from a real server). File and descriptive fields
+    are left out; calc fields are listed: REDCap's API help says they are left out too, but
+    PyCap's integration test counts 16 names for its 15-field project with two calc fields
+    (docs/sandbox.md, "Where sources disagree")."""
     d = project.dictionary
     fmt = data_format(params)
     only = params.get("field")
@@ -197,11 +201,14 @@ def log(project: Project, params: Params) -> Outcome:
     return response
 
 
-def classic_only(what: str) -> Handler:
-    def refuse(project: Project, params: Params) -> Outcome:
-        raise ApiError(400, f"You cannot export {what} for classic projects")
+def _wrapped(handler: Callable[[Project, Params], Response]) -> Handler:
+    """A handler from api_design/api_survey: its writes count for drop-after-commit."""
 
-    return refuse
+    def run(project: Project, params: Params) -> Outcome:
+        write = params.has("data") or params.lower("action") == "delete"
+        return Outcome(handler(project, params), committed_write=write)
+
+    return run
 
 
 # -- records -----------------------------------------------------------------------------------
@@ -210,7 +217,13 @@ def classic_only(what: str) -> Handler:
 def record(project: Project, params: Params) -> Outcome:
     action = params.lower("action")
     if action == "delete":
-        count = project.delete_records(params.array("records"))
+        count = project.delete_records(
+            params.array("records"),
+            arm=params.get("arm").strip(),
+            instrument=params.get("instrument").strip(),
+            event=params.get("event").strip(),
+            instance=params.get("repeat_instance").strip(),
+        )
         return text(str(count), committed=True)
     if action not in ("", "import", "export"):
         raise invalid("action")
@@ -291,31 +304,67 @@ def _logic(d: Dictionary, text_: str) -> tuple[Callable[[Any], bool], list[str]]
     return logic.matches, columns
 
 
+def _survey_columns(project: Project, columns: list[str]) -> list[str]:
+    """exportSurveyFields: each survey instrument's ``<form>_timestamp`` before its first
+    column (REDCapR's recorded survey export: ``participant_id, redcap_survey_identifier,
+    prescreening_survey_timestamp, dob, ...``)."""
+    d, surveys = project.dictionary, set(project.design.surveys)
+    out: list[str] = []
+    seen: set[str] = set()
+    for column in columns:
+        form = d.form_of(d.export_columns[column][0]) if column in d.export_columns else ""
+        if form in surveys and form not in seen:
+            seen.add(form)
+            out.append(f"{form}_timestamp")
+        out.append(column)
+    # The record id leads its form's columns; its form's timestamp comes right after it.
+    if len(out) > 1 and out[1] == columns[0] and out[0].endswith("_timestamp"):
+        out[0], out[1] = out[1], out[0]
+    return out
+
+
 def export_records(project: Project, params: Params) -> Outcome:
     fmt = data_format(params)
-    d = project.dictionary
+    d, design = project.dictionary, project.design
     record_type = params.lower("type") or "flat"
     if record_type not in ("flat", "eav"):
         raise invalid("type")
     raw_or_label = params.lower("rawOrLabel") or "raw"
     if raw_or_label not in ("raw", "label"):
         raise invalid("rawOrLabel")
-    for ignored in ("exportSurveyFields", "exportDataAccessGroups"):
-        params.flag(ignored)
+    label_headers = (params.lower("rawOrLabelHeaders") or "raw") == "label"
+    survey_fields = params.flag("exportSurveyFields") and bool(design.surveys)
+    params.flag("exportDataAccessGroups")
     opts_flags = (params.flag("exportCheckboxLabel"), params.flag("exportBlankForGrayFormStatus"))
+    stamps = {f"{form}_timestamp" for form in design.surveys}
     fields, forms = params.array("fields"), params.array("forms")
-    check_names("fields", fields, d.real_fields())
+    check_names("fields", fields, d.real_fields() | stamps)
     check_names("forms", forms, set(d.forms))
+    events = params.array("events")
+    if events:
+        if not design.longitudinal:
+            raise ApiError(400, 'The parameter "events" can only be used in longitudinal projects')
+        check_names("events", events, set(design.event_names()))
     logic = _logic(d, params.get("filterLogic"))
     # Since REDCap 6.0 a fields/forms selection gets the record id only when it asks for it
     # (its release notes; redcapAPI #122 shows a real forms-only export without it).
-    columns = d.columns_for(fields, forms)
+    columns = d.columns_for([f for f in fields if f not in stamps], forms)
+    asked_stamps = {f for f in fields if f in stamps}
+    if survey_fields or asked_stamps:
+        columns = [
+            c
+            for c in _survey_columns(project, columns)
+            if c not in stamps or survey_fields or c in asked_stamps
+        ]
     logic_columns = logic[1] if logic else []
     wanted_names: set[str] | None = None
     if fields or forms:
         # The record id is fetched anyway: every record gets a row, data or not.
-        wanted_names = {d.record_id}
-        wanted_names.update(d.export_columns[c][0] for c in [*columns, *logic_columns])
+        wanted_names = {d.record_id, *asked_stamps}
+        wanted_names.update(
+            d.export_columns[c][0] if c in d.export_columns else c
+            for c in [*columns, *logic_columns]
+        )
     records = params.array("records") or None
     begin, end = params.get("dateRangeBegin"), params.get("dateRangeEnd")
     with project.store.lock:
@@ -327,27 +376,49 @@ def export_records(project: Project, params: Params) -> Outcome:
             )
         checkboxes = frozenset(f.name for f in d.fields if f.is_checkbox)
         stored = project.store.fetch(fields=wanted_names, records=records, checkboxes=checkboxes)
-    if changed is not None:
-        stored = {r: v for r, v in stored.items() if r in changed}
+    stored = {
+        k: v
+        for k, v in stored.items()
+        if (changed is None or k[0] in changed) and (not events or k[1] in events)
+    }
+    shaper = Shaper(d, design)
+    id_columns = shaper.id_columns()
+    if survey_fields:
+        id_columns.append(SURVEY_IDENTIFIER)
     opts = ExportOptions(
         columns=columns,
         label=raw_or_label == "label",
         checkbox_label=opts_flags[0],
         blank_gray_status=opts_flags[1],
+        id_columns=id_columns,
     )
     keep = logic[0] if logic else None
+    rows = shaper.split(stored)
     if record_type == "eav":
         if keep is not None:
-            kept = export.matching(d, stored, keep, logic_columns, opts.blank_gray_status)
-            stored = {r: stored[r] for r in kept}
-        names = {d.export_columns[c][0] for c in columns}
-        eav_source = project.store.fetch_eav(list(stored))
-        rows = export.eav_rows(d, eav_source, names, set(stored))
-        response = ok(rows, fmt, ("record", "field_name", "value"))
+            rows = [r for r in rows if keep(_logic_view(shaper, r, logic_columns, opts))]
+        names = {d.export_columns[c][0] if c in d.export_columns else c for c in columns}
+        keys = {(r.record, r.event, r.instance or 1) for r in rows}
+        eav = export.eav_rows(shaper, project.store.fetch_eav({k[0] for k in keys}), names, keys)
+        head = [c for c in ("record", *shaper.id_columns(), "field_name", "value")]
+        response = ok(eav, fmt, head)
     else:
-        response = ok(export.flat_rows(d, stored, opts, keep, logic_columns), fmt, columns)
+        data = export.flat_rows(shaper, rows, opts, keep, logic_columns)
+        head = export.header(d, opts)
+        if label_headers:
+            names_ = export.header_labels(d, head)
+            data = [{names_[k]: v for k, v in row.items()} for row in data]
+            head = [names_[c] for c in head]
+        response = ok(data, fmt, head)
     project.log_export_entry(fmt, raw_or_label)
     return response
+
+
+def _logic_view(
+    shaper: Shaper, row: Row, logic_columns: Sequence[str], opts: ExportOptions
+) -> dict[str, str]:
+    base = shaper.defaults(row, logic_columns, opts.blank_gray_status)
+    return {c: row.values.get(c, base[c]) for c in logic_columns}
 
 
 HANDLERS: dict[str, Handler] = {
@@ -359,9 +430,7 @@ HANDLERS: dict[str, Handler] = {
     "generateNextRecordName": next_record_name,
     "record": record,
     "log": log,
-    "arm": classic_only("arms"),
-    "event": classic_only("events"),
-    "formEventMapping": classic_only("form/event mappings"),
+    **{name: _wrapped(h) for name, h in DESIGN_HANDLERS.items()},
 }
 
 # Valid REDCap contents this sandbox leaves out (see docs/sandbox.md).
@@ -369,7 +438,6 @@ UNSUPPORTED = frozenset(
     {
         "file",
         "fileRepository",
-        "repeatingFormsEvents",
         "user",
         "userRole",
         "userRoleMapping",

@@ -169,7 +169,7 @@ def seed_demo(store: Store, count: int, seed: int = 7, *, now: datetime | None =
     # sqrt skews toward the recent end: recruitment picking up.
     offsets = sorted((span * (1 - rng.random() ** 0.5) for _ in range(count)), reverse=True)
     start = int(max((int(r) for r in store.record_ids() if r.isdigit()), default=0))
-    changes = Changes([], [], [], [], [], [], [])
+    changes = Changes.empty()
     for i, offset in enumerate(offsets, start=1):
         record = str(start + i)
         created = (end - timedelta(seconds=offset)).strftime("%Y-%m-%d %H:%M:%S")
@@ -180,8 +180,8 @@ def seed_demo(store: Store, count: int, seed: int = 7, *, now: datetime | None =
             answers["do_not_contact"] = "1"
             answers["staff_tracking_complete"] = "1"
         changes.new_records.append((record, created))
-        changes.set_values.append((record, "record_id", record))
-        changes.set_values.extend((record, k, v) for k, v in answers.items())
+        changes.set_values.append((record, "", 1, "record_id", record))
+        changes.set_values.extend((record, "", 1, k, v) for k, v in answers.items())
         details = ", ".join(
             f"{k} = '{v}'" for k, v in answers.items() if not k.endswith("_complete")
         )

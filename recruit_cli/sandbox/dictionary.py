@@ -32,8 +32,8 @@ FIELD_TYPES = frozenset(
     }
 )
 CHOICE_TYPES = frozenset({"radio", "dropdown", "checkbox"})
-# Types that hold no importable value (REDCap leaves them out of exportFieldNames).
-NOT_IMPORTABLE = frozenset({"calc", "file", "descriptive"})
+# Types that hold no value an import can set (file fields go through content=file).
+NOT_IMPORTABLE = frozenset({"file", "descriptive"})
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 COMPLETE_CHOICES = {"0": "Incomplete", "1": "Unverified", "2": "Complete"}
 

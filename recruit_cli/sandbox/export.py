@@ -12,117 +12,156 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from recruit_cli.sandbox.dictionary import COMPLETE_CHOICES, Dictionary
+from recruit_cli.sandbox.rows import Row, Shaper, record_sort_key
 
-
-def record_sort_key(record: str) -> tuple[int, int, str]:
-    """Numeric record ids in numeric order, then the others as text (REDCap's order)."""
-    if record.isdigit():
-        return (0, int(record), "")
-    return (1, 0, record)
+__all__ = ["ExportOptions", "eav_rows", "flat_rows", "header", "record_sort_key", "to_csv"]
 
 
 @dataclass(frozen=True)
 class ExportOptions:
-    columns: Sequence[str]  # output columns, record id first, dictionary order
+    columns: Sequence[str]  # output data columns, record id first, dictionary order
     label: bool = False  # rawOrLabel=label
     checkbox_label: bool = False  # exportCheckboxLabel
     blank_gray_status: bool = False  # exportBlankForGrayFormStatus
+    id_columns: Sequence[str] = ()  # event/repeat/survey-identifier columns after the id
 
 
-def defaults(d: Dictionary, columns: Iterable[str], blank_gray_status: bool) -> dict[str, str]:
-    """What a column holds when nothing is stored: unticked "0", gray form status "0"."""
-    out = {}
-    for column in columns:
-        name, code = d.export_columns[column]
-        if code is not None or (d.is_complete_field(name) and not blank_gray_status):
-            out[column] = "0"
-        else:
-            out[column] = ""
-    return out
+def header(d: Dictionary, opts: ExportOptions) -> list[str]:
+    """The export's columns: the record id, then the row-identifying columns, then data."""
+    columns = list(opts.columns)
+    if columns and columns[0] == d.record_id:
+        return [columns[0], *opts.id_columns, *columns[1:]]
+    return columns
 
 
 def flat_rows(
-    d: Dictionary,
-    stored: Mapping[str, Mapping[str, str]],
+    shaper: Shaper,
+    rows: Sequence[Row],
     opts: ExportOptions,
     keep: Callable[[Mapping[str, str]], bool] | None,
     logic_columns: Sequence[str] = (),
-) -> list[dict[str, str]]:
-    """One dict per record, in record order, every value a string.
+) -> list[dict[str, object]]:
+    """One dict per export row, in record/event/instance order, every data value a string.
 
-    ``keep`` (the compiled filterLogic) sees the raw values of the output columns plus
+    ``keep`` (the compiled filterLogic) sees the raw values of the row's data columns plus
     ``logic_columns``.
     """
+    d = shaper.d
     columns = list(opts.columns)
     extra = [c for c in logic_columns if c not in set(columns)]
-    base = defaults(d, [*columns, *extra], opts.blank_gray_status)
-    rows = []
-    for record in sorted(stored, key=record_sort_key):
-        values = stored[record]
-        row = {c: values.get(c, base[c]) for c in columns}
+    with_id = bool(columns) and columns[0] == d.record_id
+    out: list[dict[str, object]] = []
+    bases: dict[tuple[str, str], dict[str, str]] = {}  # the defaults depend on the row's kind
+    for row in rows:
+        base = bases.get((row.event, row.form))
+        if base is None:
+            base = shaper.defaults(row, [*columns, *extra], opts.blank_gray_status)
+            bases[(row.event, row.form)] = base
+        values = row.values
+        data = {c: values.get(c, base[c]) for c in columns}
+        if with_id:
+            data[d.record_id] = row.record
         if keep is not None:
-            view = row
+            view = data
             if extra:
-                view = dict(row)
+                view = dict(data)
                 view.update({c: values.get(c, base[c]) for c in extra})
             if not keep(view):
                 continue
-        rows.append(row)
-    if opts.label:
-        _to_labels(d, rows, columns, opts.checkbox_label)
-    return rows
-
-
-def matching(
-    d: Dictionary,
-    stored: Mapping[str, Mapping[str, str]],
-    keep: Callable[[Mapping[str, str]], bool],
-    logic_columns: Sequence[str],
-    blank_gray_status: bool,
-) -> list[str]:
-    """The records whose values of ``logic_columns`` pass ``keep`` (the compiled filter)."""
-    base = defaults(d, logic_columns, blank_gray_status)
-    return [
-        record
-        for record, values in stored.items()
-        if keep({c: values.get(c, base[c]) for c in logic_columns})
-    ]
+        if opts.label:
+            _to_labels(d, data, columns, opts.checkbox_label)
+        if with_id:
+            ids = shaper.id_values(row, opts.label)
+            ids.update({c: "" for c in opts.id_columns if c not in ids})
+            out.append({d.record_id: row.record, **ids, **data})
+        else:
+            out.append(dict(data))
+    return out
 
 
 def _to_labels(
-    d: Dictionary, rows: list[dict[str, str]], columns: Sequence[str], checkbox_label: bool
+    d: Dictionary, row: dict[str, str], columns: Sequence[str], checkbox_label: bool
 ) -> None:
     for column in columns:
-        name, code = d.export_columns[column]
+        entry = d.export_columns.get(column)
+        if entry is None:
+            continue
+        name, code = entry
         if code is not None:
-            label = d.by_name[name].choices[code]
-            for row in rows:
-                if checkbox_label:
-                    row[column] = label if row[column] == "1" else ""
-                else:
-                    row[column] = "Checked" if row[column] == "1" else "Unchecked"
+            if checkbox_label:
+                row[column] = d.by_name[name].choices[code] if row[column] == "1" else ""
+            elif row[column] != "":
+                row[column] = "Checked" if row[column] == "1" else "Unchecked"
+            continue
+        if name == d.record_id:
             continue
         choices = COMPLETE_CHOICES if d.is_complete_field(name) else d.by_name[name].choices
-        if not choices or name == d.record_id:
-            continue
-        for row in rows:
+        if choices:
             row[column] = choices.get(row[column], row[column])
 
 
+def header_labels(d: Dictionary, columns: Sequence[str]) -> dict[str, str]:
+    """rawOrLabelHeaders=label: each column's field label, ``Label (choice=Choice)`` for a
+    checkbox option and ``Complete?`` for a form status (REDCapR's recorded label-header
+    export), the REDCap names of the row columns for the others."""
+    fixed = {
+        "redcap_event_name": "Event Name",
+        "redcap_repeat_instrument": "Repeat Instrument",
+        "redcap_repeat_instance": "Repeat Instance",
+        "redcap_survey_identifier": "Survey Identifier",
+    }
+    out = {}
+    for column in columns:
+        entry = d.export_columns.get(column)
+        if column in fixed:
+            out[column] = fixed[column]
+        elif column.endswith("_timestamp") and entry is None:
+            out[column] = "Survey Timestamp"
+        elif entry is None:
+            out[column] = column
+        elif d.is_complete_field(entry[0]):
+            out[column] = "Complete?"
+        else:
+            f = d.by_name[entry[0]]
+            label = _plain(f.label)
+            out[column] = label if entry[1] is None else f"{label} (choice={f.choices[entry[1]]})"
+    return out
+
+
+def _plain(text: str) -> str:
+    """A label without its HTML, as REDCap's header labels are."""
+    return re.sub(r"<[^>]*>", "", text).strip()
+
+
 def eav_rows(
-    d: Dictionary, stored: Iterable[tuple[str, str, str]], fields: set[str], records: set[str]
-) -> list[dict[str, str]]:
-    """REDCap's EAV export: one row per stored value (a ticked option gives its code)."""
+    shaper: Shaper,
+    stored: Iterable[tuple[str, str, int, str, str]],
+    fields: set[str],
+    keys: set[tuple[str, str, int]],
+) -> list[dict[str, object]]:
+    """REDCap's EAV export: one row per stored value (a ticked option gives its code), with
+    the event and repeat columns where the project has them."""
+    d, design = shaper.d, shaper.design
     order = {f.name: i for i, f in enumerate(d.fields)}
     for i, form in enumerate(d.forms):
         order[f"{form}_complete"] = len(order) + i
-    rows = [
-        (record, name, value)
-        for record, name, value in stored
-        if record in records and name in fields and name in order
-    ]
-    rows.sort(key=lambda r: (record_sort_key(r[0]), order[r[1]], r[2]))
-    return [{"record": r, "field_name": n, "value": v} for r, n, v in rows]
+    events = {e: i for i, e in enumerate(design.event_names())}
+    picked = [r for r in stored if (r[0], r[1], r[2]) in keys and r[3] in fields and r[3] in order]
+    picked.sort(key=lambda r: (record_sort_key(r[0]), events.get(r[1], 0), r[2], order[r[3]], r[4]))
+    out: list[dict[str, object]] = []
+    for record, event, instance, name, value in picked:
+        row: dict[str, object] = {"record": record}
+        if design.longitudinal:
+            row["redcap_event_name"] = event
+        if design.has_repeating:
+            form = d.form_of(name) if name != d.record_id else ""
+            repeats = design.repeat_instrument(event, form)
+            row["redcap_repeat_instrument"] = form if repeats else ""
+            whole = design.repeat_event(event)
+            row["redcap_repeat_instance"] = instance if repeats or whole else ""
+        row.update(field_name=name, value=value)
+        out.append(row)
+    return out
 
 
 def to_json(data: object) -> bytes:

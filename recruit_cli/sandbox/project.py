@@ -9,10 +9,11 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, tzinfo
 from typing import Any
 
+from recruit_cli.sandbox.design import Design
 from recruit_cli.sandbox.dictionary import Dictionary, DictionaryError
-from recruit_cli.sandbox.importer import ImportOptions, ImportPlan, plan_import
+from recruit_cli.sandbox.import_plan import ImportOptions, ImportPlan, Shape, plan_import
 from recruit_cli.sandbox.params import ApiError
-from recruit_cli.sandbox.store import LogEntry, Store
+from recruit_cli.sandbox.store import LogEntry, RowKey, Store
 
 REDCAP_VERSION = "14.5.0"  # what content=version answers: a current LTS-like release
 USERNAME = "sandbox_user"  # the user every token belongs to, as it appears in the log
@@ -77,6 +78,7 @@ class Project:
             if unique_field is not None:
                 store.set_setting("unique_field", unique_field)
         self._dictionary = Dictionary.from_rows(store.metadata_rows())
+        self._design = Design.from_json(store.setting("design"))
         field = self.unique_field
         if field and field not in self._dictionary.by_name:
             raise DictionaryError(f"The unique field {field!r} is not a field of the project")
@@ -92,6 +94,22 @@ class Project:
     @property
     def dictionary(self) -> Dictionary:
         return self._dictionary
+
+    @property
+    def design(self) -> Design:
+        return self._design
+
+    @property
+    def shape(self) -> Shape:
+        return Shape(self._dictionary, self._design)
+
+    def set_design(self, design: Design, details: str | None = None) -> None:
+        """Replace the project's arms/events/mappings/repeating/surveys (and log it)."""
+        with self.store.lock:
+            self.store.set_setting("design", design.to_json())
+            self._design = design
+            if details:
+                self.log_manage(details)
 
     # -- project-level calls ----------------------------------------------------------------
 
@@ -109,9 +127,9 @@ class Project:
             "project_notes": "A local REDCap-compatible sandbox (recruit sandbox serve)",
             "custom_record_label": "",
             "secondary_unique_field": self.unique_field,
-            "is_longitudinal": 0,
-            "has_repeating_instruments_or_events": 0,
-            "surveys_enabled": 0,
+            "is_longitudinal": int(self._design.longitudinal),
+            "has_repeating_instruments_or_events": int(self._design.has_repeating),
+            "surveys_enabled": int(bool(self._design.surveys)),
             "scheduling_enabled": 0,
             "record_autonumbering_enabled": 0,
             "randomization_enabled": 0,
@@ -162,19 +180,15 @@ class Project:
         with self.store.lock:
             # Read the dictionary under the lock: a concurrent metadata import can't slip in
             # between validating against it and writing.
-            d = self.dictionary
+            shape = self.shape
+            d = shape.d
             ids = {r.get(d.record_id, "").strip() for r in rows}
-            checkboxes = frozenset(f.name for f in d.fields if f.is_checkbox)
             stamp = now(self.clock)
             existing = self.store.existing(ids) if not force_auto_number else set()
-            stored = (
-                self.store.fetch(fields=None, records=existing, checkboxes=checkboxes)
-                if existing
-                else {}
-            )
+            stored = self.fetch_rows(existing) if existing else {}
             unique = self.store.values_of(self.unique_field) if self.unique_field else {}
             plan = plan_import(
-                d,
+                shape,
                 rows,
                 ImportOptions(
                     overwrite=overwrite,
@@ -192,10 +206,28 @@ class Project:
             self.store.apply(plan.changes, stamp)
         return plan
 
-    def delete_records(self, ids: Sequence[str]) -> int:
+    def fetch_rows(self, records: set[str] | list[str] | None) -> dict[RowKey, dict[str, str]]:
+        """Every stored row of these records (None: all), keyed by export column."""
+        d = self.dictionary
+        checkboxes = frozenset(f.name for f in d.fields if f.is_checkbox)
+        return self.store.fetch(fields=None, records=records, checkboxes=checkboxes)
+
+    def delete_records(
+        self,
+        ids: Sequence[str],
+        *,
+        arm: str = "",
+        instrument: str = "",
+        event: str = "",
+        instance: str = "",
+    ) -> int:
+        """Delete whole records, or (given an arm, event, instrument or repeat instance)
+        only that part of them, as REDCap's ``content=record&action=delete`` does."""
         wanted = list(dict.fromkeys(ids))
         if not wanted:
             raise ApiError(400, "No records were provided to delete")
+        if arm or instrument or event or instance:
+            return self._delete_part(wanted, arm, instrument, event, instance)
         with self.store.lock:
             found = self.store.existing(wanted)
             missing = [r for r in wanted if r not in found]
@@ -220,6 +252,49 @@ class Project:
                 for r in wanted
             ]
             self.store.delete(wanted, log)
+        return len(wanted)
+
+    def _delete_part(
+        self, wanted: list[str], arm: str, instrument: str, event: str, instance: str
+    ) -> int:
+        d, design = self.dictionary, self.design
+        events: list[str] | None = None
+        if event:
+            if design.event(event) is None:
+                raise ApiError(400, f'The value of the parameter "event" is not valid: {event}')
+            events = [event]
+        elif arm:
+            events = [e.unique_name for e in design.events if str(e.arm_num) == arm]
+            if not events:
+                raise ApiError(400, f'The value of the parameter "arm" is not valid: {arm}')
+        elif instrument and design.longitudinal:
+            raise ApiError(400, "The event parameter is required with instrument")
+        fields: list[str] | None = None
+        if instrument:
+            if instrument not in d.forms:
+                raise ApiError(400, 'The value of the parameter "instrument" is not valid')
+            fields = [f.name for f in d.fields if f.form == instrument and f.name != d.record_id]
+            fields += [f"{instrument}_complete", f"{instrument}_timestamp"]
+        number = int(instance) if instance.isdigit() else None
+        with self.store.lock:
+            found = self.store.existing(wanted)
+            missing = [r for r in wanted if r not in found]
+            if missing:
+                raise ApiError(
+                    400,
+                    "One or more of the records provided cannot be deleted because they do "
+                    "not exist in the project. The following records do not exist: "
+                    + ", ".join(missing),
+                )
+            stamp = now(self.clock)
+            where = ", ".join(x for x in (event or arm, instrument, instance) if x)
+            log = [
+                LogEntry(
+                    stamp, USERNAME, f"Delete record (API) {r}", f"({where})", r, "record_delete"
+                )
+                for r in wanted
+            ]
+            self.store.delete_part(wanted, events=events, fields=fields, instance=number, log=log)
         return len(wanted)
 
     def log_export_entry(self, fmt: str, raw_or_label: str) -> None:

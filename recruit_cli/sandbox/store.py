@@ -1,7 +1,9 @@
 """SQLite storage, entity-attribute-value like REDCap's own ``redcap_data`` table.
 
-One row per (record, field, value): a checkbox has one row per ticked option, blanks are
-not stored. ``records`` keeps when each record was created and last changed (for
+One row per (record, event, instance, field, value): a checkbox has one row per ticked
+option, blanks are not stored. ``event`` is the unique event name ("" in a classic project)
+and ``instance`` the repeat instance (1 for a row that does not repeat), as REDCap's own
+table keys them. ``records`` keeps when each record was created and last changed (for
 ``dateRangeBegin``/``dateRangeEnd``); ``log`` is the audit trail ``content=log`` exports.
 
 One connection serves every thread, behind one lock: SQLite has a single writer anyway, and
@@ -14,7 +16,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,9 +35,11 @@ CREATE TABLE IF NOT EXISTS records (
 );
 CREATE TABLE IF NOT EXISTS data (
     record TEXT NOT NULL,
+    event TEXT NOT NULL DEFAULT '',
+    instance INTEGER NOT NULL DEFAULT 1,
     field_name TEXT NOT NULL,
     value TEXT NOT NULL,
-    PRIMARY KEY (record, field_name, value)
+    PRIMARY KEY (record, event, instance, field_name, value)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS log (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -50,6 +54,7 @@ CREATE INDEX IF NOT EXISTS log_ts ON log (ts);
 CREATE INDEX IF NOT EXISTS records_updated ON records (updated_at);
 """
 
+_ROW = "record = ? AND event = ? AND instance = ?"
 _CHUNK = 500  # SQLite's bound-parameter limit is far above this; keeps statements small
 # The export column of a stored checkbox code ("-1" -> "cb____1"); the same few pairs recur.
 _column_of = lru_cache(maxsize=4096)(checkbox_key)
@@ -65,17 +70,24 @@ class LogEntry:
     kind: str  # record_add | record_edit | record_delete | manage | export
 
 
+RowKey = tuple[str, str, int]  # (record, event, instance)
+
+
 @dataclass
 class Changes:
     """Everything one import writes, applied in one transaction."""
 
-    set_values: list[tuple[str, str, str]]  # (record, field, value): replaces the field
-    clear_values: list[tuple[str, str]]  # (record, field)
-    check: list[tuple[str, str, str]]  # (record, checkbox field, code)
-    uncheck: list[tuple[str, str, str]]
+    set_values: list[tuple[str, str, int, str, str]]  # (*row, field, value): replaces it
+    clear_values: list[tuple[str, str, int, str]]  # (*row, field)
+    check: list[tuple[str, str, int, str, str]]  # (*row, checkbox field, code)
+    uncheck: list[tuple[str, str, int, str, str]]
     new_records: list[tuple[str, str]]  # (record, created_at)
     touched: list[str]  # every record written
     log: list[LogEntry]
+
+    @classmethod
+    def empty(cls) -> Changes:
+        return cls([], [], [], [], [], [], [])
 
 
 class Store:
@@ -91,7 +103,20 @@ class Store:
             if path is not None:
                 self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
             self._conn.executescript(SCHEMA)
+
+    def _migrate(self) -> None:
+        """A database written before events and instances: its rows move to event "" and
+        instance 1, which is what they were."""
+        columns = [r[1] for r in self._conn.execute("PRAGMA table_info(data)")]
+        if columns and "event" not in columns:
+            self._conn.executescript(
+                "ALTER TABLE data RENAME TO data_v1;"
+                + SCHEMA
+                + "INSERT INTO data (record, field_name, value) "
+                "SELECT record, field_name, value FROM data_v1; DROP TABLE data_v1;"
+            )
 
     def close(self) -> None:
         with self.lock:
@@ -175,10 +200,12 @@ class Store:
             return {r[0] for r in self._conn.execute(sql, args)}
 
     def values_of(self, field: str) -> dict[str, str]:
-        """record -> stored value of one (non-checkbox) field."""
+        """record -> stored value of one (non-checkbox) field (its first row's)."""
         with self.lock:
             rows = self._conn.execute(
-                "SELECT record, value FROM data WHERE field_name = ?", (field,)
+                "SELECT record, value FROM data WHERE field_name = ? "
+                "ORDER BY event DESC, instance DESC",
+                (field,),
             ).fetchall()
         return {r: v for r, v in rows}
 
@@ -188,8 +215,8 @@ class Store:
         fields: Iterable[str] | None,
         records: Iterable[str] | None,
         checkboxes: frozenset[str],
-    ) -> dict[str, dict[str, str]]:
-        """Stored values keyed by record, then by export column.
+    ) -> dict[RowKey, dict[str, str]]:
+        """Stored values keyed by (record, event, instance), then by export column.
 
         A checkbox's stored codes come back as ``field___code: "1"``; unticked options and
         blanks are absent (the caller fills them in).
@@ -199,7 +226,7 @@ class Store:
             names = list(fields)
             where.append(f"field_name IN ({','.join('?' * len(names))})")
             args.extend(names)
-        out: dict[str, dict[str, str]] = {}
+        out: dict[RowKey, dict[str, str]] = {}
         with self.lock:
             if records is None:
                 batches: list[list[str] | None] = [None]
@@ -211,31 +238,32 @@ class Store:
                 if batch is not None:
                     clauses.append(f"record IN ({','.join('?' * len(batch))})")
                     params.extend(batch)
-                sql = "SELECT record, field_name, value FROM data"
+                sql = "SELECT record, event, instance, field_name, value FROM data"
                 if clauses:
                     sql += " WHERE " + " AND ".join(clauses)
-                for record, name, value in self._conn.execute(sql, params):
-                    row = out.get(record)
+                for record, event, instance, name, value in self._conn.execute(sql, params):
+                    key = (record, event, instance)
+                    row = out.get(key)
                     if row is None:
-                        row = out[record] = {}
+                        row = out[key] = {}
                     if name in checkboxes:
                         row[_column_of(name, value)] = "1"
                     else:
                         row[name] = value
         return out
 
-    def fetch_eav(self, records: Iterable[str] | None) -> list[tuple[str, str, str]]:
+    def fetch_eav(self, records: Iterable[str] | None) -> list[tuple[str, str, int, str, str]]:
+        """(record, event, instance, field, value) rows."""
+        cols = "SELECT record, event, instance, field_name, value FROM data"
         with self.lock:
             if records is None:
-                return list(self._conn.execute("SELECT record, field_name, value FROM data"))
+                return list(self._conn.execute(cols))
             wanted = list(records)
-            rows: list[tuple[str, str, str]] = []
+            rows: list[tuple[str, str, int, str, str]] = []
             for chunk in chunks(wanted, _CHUNK):
                 rows.extend(
                     self._conn.execute(
-                        "SELECT record, field_name, value FROM data "
-                        f"WHERE record IN ({','.join('?' * len(chunk))})",
-                        chunk,
+                        f"{cols} WHERE record IN ({','.join('?' * len(chunk))})", chunk
                     )
                 )
             return rows
@@ -251,18 +279,16 @@ class Store:
                 "UPDATE records SET updated_at = max(updated_at, ?) WHERE record = ?",
                 [(now, r) for r in changes.touched],
             )
-            replaced = [(r, f) for r, f, _ in changes.set_values] + changes.clear_values
-            conn.executemany("DELETE FROM data WHERE record = ? AND field_name = ?", replaced)
+            replaced = [(r, e, i, f) for r, e, i, f, _ in changes.set_values]
             conn.executemany(
-                "INSERT INTO data (record, field_name, value) VALUES (?, ?, ?)", changes.set_values
+                f"DELETE FROM data WHERE {_ROW} AND field_name = ?",
+                replaced + changes.clear_values,
             )
+            insert = "INTO data (record, event, instance, field_name, value) VALUES (?,?,?,?,?)"
+            conn.executemany(f"INSERT {insert}", changes.set_values)
+            conn.executemany(f"INSERT OR IGNORE {insert}", changes.check)
             conn.executemany(
-                "INSERT OR IGNORE INTO data (record, field_name, value) VALUES (?, ?, ?)",
-                changes.check,
-            )
-            conn.executemany(
-                "DELETE FROM data WHERE record = ? AND field_name = ? AND value = ?",
-                changes.uncheck,
+                f"DELETE FROM data WHERE {_ROW} AND field_name = ? AND value = ?", changes.uncheck
             )
             self._insert_log(conn, changes.log)
 
@@ -271,6 +297,46 @@ class Store:
             conn.executemany("DELETE FROM data WHERE record = ?", [(r,) for r in ids])
             conn.executemany("DELETE FROM records WHERE record = ?", [(r,) for r in ids])
             self._insert_log(conn, log)
+
+    def delete_part(
+        self,
+        ids: Sequence[str],
+        *,
+        events: Sequence[str] | None,
+        fields: Sequence[str] | None,
+        instance: int | None,
+        log: Sequence[LogEntry],
+    ) -> None:
+        """Delete some of the records' data: in these events, of these fields, of one
+        instance (None: any). A record left with no data at all is deleted."""
+        sql = "DELETE FROM data WHERE record = ?"
+        extra: list[object] = []
+        if events is not None:
+            sql += f" AND event IN ({','.join('?' * len(events))})"
+            extra.extend(events)
+        if fields is not None:
+            sql += f" AND field_name IN ({','.join('?' * len(fields))})"
+            extra.extend(fields)
+        if instance is not None:
+            sql += " AND instance = ?"
+            extra.append(instance)
+        with self.transaction() as conn:
+            for r in ids:
+                conn.execute(sql, [r, *extra])
+            conn.execute("DELETE FROM records WHERE record NOT IN (SELECT record FROM data)")
+            self._insert_log(conn, log)
+
+    def rename_events(self, renames: Mapping[str, str]) -> None:
+        with self.transaction() as conn:
+            conn.executemany(
+                "UPDATE data SET event = ? WHERE event = ?", [(n, o) for o, n in renames.items()]
+            )
+
+    def drop_events(self, events: Sequence[str]) -> None:
+        """Data of deleted events goes with them, as in REDCap."""
+        with self.transaction() as conn:
+            conn.executemany("DELETE FROM data WHERE event = ?", [(e,) for e in events])
+            conn.execute("DELETE FROM records WHERE record NOT IN (SELECT record FROM data)")
 
     # -- log ------------------------------------------------------------------------------------
 

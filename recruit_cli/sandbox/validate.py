@@ -138,7 +138,9 @@ def check_value(f: Field, value: str) -> str | None:
         return None
     if not _format_ok(f.validation, value):
         return FORMAT_MESSAGE
-    if not _in_range(f, value):
+    # Min/max are soft in REDCap: an import keeps an out-of-range value (the data-entry form
+    # only warns), unless the field carries the @FORCE-MINMAX action tag.
+    if "@FORCE-MINMAX" in f.row.get("field_annotation", "").upper() and not _in_range(f, value):
         lo = f.vmin or "no limit"
         hi = f.vmax or "no limit"
         return f"The value you provided is outside the allowed range ({lo} - {hi})."

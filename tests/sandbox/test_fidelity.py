@@ -46,12 +46,13 @@ def test_checkbox_columns_follow_redcap_for_odd_codes(odd_sandbox: Sandbox, api:
     assert (labels["race____99"], labels["race___1"]) == ("Refused", "")
 
 
-def test_field_names_list_form_complete_and_skip_calc(odd_sandbox: Sandbox, api: Api) -> None:
+def test_field_names_list_form_complete_and_calc(odd_sandbox: Sandbox, api: Api) -> None:
     # PyCap's doctest (a real server): [..., checkbox rows, {'original_field_name':
     # 'form_1_complete', 'choice_value': '', 'export_field_name': 'form_1_complete'}].
+    # The calc field bmi is listed: PyCap's integration test counts it (test_shapes.py).
     names = api(odd_sandbox, content="exportFieldNames", format="json").json()
     assert [n["export_field_name"] for n in names] == [
-        "record_id", "race___1", "race____99", "race___x", "race___2_5", "note",
+        "record_id", "race___1", "race____99", "race___x", "race___2_5", "note", "bmi",
         "intake_complete",
     ]  # fmt: skip
     assert names[-1] == {
