@@ -21,6 +21,8 @@ FAULTS_ENV = "RECRUIT_SANDBOX_FAULTS"
 TOKEN_RE = re.compile(r"^[0-9A-Fa-f]{32}$")
 
 if TYPE_CHECKING:
+    from recruit_cli.sandbox.design import Design
+    from recruit_cli.sandbox.project import Project
     from recruit_cli.sandbox.server import SandboxServer
 
 __all__ = ["FAULTS_ENV", "Sandbox", "load_metadata", "run_sandbox"]
@@ -44,6 +46,57 @@ class Sandbox:
             UsageError: the spec does not parse.
         """
         self._server.faults.set(spec)
+
+    def submit_survey(
+        self,
+        form: str,
+        answers: Mapping[str, object],
+        *,
+        record: str | None = None,
+        event: str = "",
+        instance: int = 1,
+        completed: bool = True,
+        when: datetime | None = None,
+    ) -> str:
+        """Submit a survey response as a participant would (not part of REDCap's API).
+
+        Writes the answers, ``<form>_complete`` = 2 and the completion timestamp (``when``,
+        default now; ``completed=False``: ``[not completed]`` and status 0) in one go,
+        logged as ``Create survey response N`` by ``[survey respondent]``. ``record`` None
+        answers the public survey: a new record, numbered next. Returns the record id.
+
+        Raises:
+            UsageError: not a survey, or an answer the instrument refuses (REDCap's message).
+        """
+        from recruit_cli.sandbox.params import ApiError
+        from recruit_cli.sandbox.survey import submit_survey
+
+        try:
+            return submit_survey(
+                self._server.project,
+                form,
+                answers,
+                record=record,
+                event=event,
+                instance=instance,
+                completed=completed,
+                when=when,
+            )
+        except ApiError as exc:
+            raise UsageError(f"survey response refused: {exc.message}") from exc
+
+    def survey_url(self, form: str, record: str | None = None, event: str = "") -> str:
+        """The survey link of ``record`` (None: the public survey, which makes a new
+        record); a form-encoded POST of answers to it submits a response."""
+        from recruit_cli.sandbox.params import ApiError
+        from recruit_cli.sandbox.survey import link_hash, target
+
+        project = self._server.project
+        try:
+            t = target(project, form, record or "", event or project.design.first_event())
+        except ApiError as exc:
+            raise UsageError(exc.message) from exc
+        return f"{project.base_url}surveys/?s={link_hash(project, t)}"
 
 
 def load_metadata(path: Path) -> list[dict[str, str]]:
@@ -93,6 +146,8 @@ def run_sandbox(
     host: str = "127.0.0.1",
     port: int = 0,
     timezone: str | None = None,
+    surveys: Sequence[str] | None = None,
+    design: Design | None = None,
 ) -> Iterator[Sandbox]:
     """Run a sandbox in a background thread (port 0: a free port); stop it on exit.
 
@@ -106,6 +161,10 @@ def run_sandbox(
         metadata: the data dictionary; None keeps the database's or uses DEMO_METADATA.
         timezone: the server clock's time zone (IANA name) for log and record times;
             None: this machine's, as a real REDCap server stamps in its own.
+        surveys: the instruments to enable as surveys (None keeps the database's).
+        design: the project's shape: arms, events, instrument-event mapping, repeating
+            instruments/events, surveys (``recruit_cli.sandbox.design.Design``; None keeps
+            the database's, a classic project for a new one). ``surveys`` applies on top.
 
     Raises:
         UsageError: a bad token, fault spec or port.
@@ -149,6 +208,7 @@ def run_sandbox(
                 default_metadata=lambda: DEMO_METADATA,
                 clock=clock,
             )
+            _set_design(project, design, surveys)
         except DictionaryError as exc:
             raise ConfigError(f"data dictionary: {exc}") from exc
         except sqlite3.Error as exc:  # e.g. read-only or locked by another process
@@ -162,6 +222,7 @@ def run_sandbox(
         thread = start(server)
         real_port = int(server.server_address[1])
         shown = f"[{host}]" if ":" in host else host
+        project.base_url = f"http://{shown}:{real_port}/"
         try:
             yield Sandbox(
                 url=f"http://{shown}:{real_port}/api/",
@@ -177,3 +238,23 @@ def run_sandbox(
             thread.join(timeout=10)
     finally:
         store.close()
+
+
+def _set_design(project: Project, design: Design | None, surveys: Sequence[str] | None) -> None:
+    """Apply the shape asked for, checking that it names the project's instruments.
+
+    Raises:
+        DictionaryError: an instrument that is not in the data dictionary.
+    """
+    from recruit_cli.sandbox.dictionary import DictionaryError
+
+    new = design if design is not None else project.design
+    if surveys is not None:
+        new = new.with_surveys(surveys)
+    forms = set(project.dictionary.forms)
+    named = set(new.surveys) | {f for _e, f in new.mapping} | {r.form for r in new.repeating}
+    unknown = sorted(named - forms - {""})
+    if unknown:
+        raise DictionaryError("no such instrument: " + ", ".join(unknown))
+    if new != project.design:
+        project.set_design(new)

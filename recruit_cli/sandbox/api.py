@@ -15,6 +15,7 @@ from typing import Any
 from recruit_cli.redcap.meta import METADATA_COLUMNS
 from recruit_cli.sandbox import export
 from recruit_cli.sandbox.api_design import HANDLERS as DESIGN_HANDLERS
+from recruit_cli.sandbox.api_survey import HANDLERS as SURVEY_HANDLERS
 from recruit_cli.sandbox.dictionary import NOT_IMPORTABLE, Dictionary
 from recruit_cli.sandbox.export import ExportOptions
 from recruit_cli.sandbox.importer import parse_rows, pivot_eav
@@ -431,6 +432,7 @@ HANDLERS: dict[str, Handler] = {
     "record": record,
     "log": log,
     **{name: _wrapped(h) for name, h in DESIGN_HANDLERS.items()},
+    **{name: _wrapped(h) for name, h in SURVEY_HANDLERS.items()},
 }
 
 # Valid REDCap contents this sandbox leaves out (see docs/sandbox.md).
@@ -445,11 +447,6 @@ UNSUPPORTED = frozenset(
         "userDagMapping",
         "report",
         "pdf",
-        "surveyLink",
-        "surveyAccessCode",
-        "surveyQueueLink",
-        "surveyReturnCode",
-        "participantList",
         "project_settings",
         "project_xml",
         "attachment",

@@ -138,10 +138,12 @@ def event(project: Project, params: Params) -> Response:
         return _count(len(names))
     if params.has("data"):
         rows = _data(params)
-        project.set_design(
-            _import_events(_longitudinal(project, "events", "import"), rows),
-            "Import events (API)",
-        )
+        design = _longitudinal(project, "events", "import")
+        if params.flag("override"):  # every event goes (with its mappings and data)
+            gone = [e.unique_name for e in design.events]
+            project.store.drop_events(gone)
+            design = _without_events(design, gone, set())
+        project.set_design(_import_events(design, rows), "Import events (API)")
         return _count(len(rows))
     design = _longitudinal(project, "events")
     wanted = {_int(a, "arms") for a in params.array("arms")}

@@ -198,7 +198,9 @@ def plan_import(
     check_columns(shape, rows)
     ignored = set(shape.row_columns()) | shape.skipped() | shape.calc_names()
     merged: dict[RowKey, dict[str, str]] = {}
-    row_form: dict[RowKey, str] = {}  # the repeating instrument a row is of ("" for none)
+    # The kinds of row each key holds: "" for the record's own row in the event, else the
+    # repeating instrument (instance 1 of one shares its key with the record's row).
+    row_form: dict[RowKey, set[str]] = {}
     renamed: dict[str, str] = {}
     errors: list[str] = []
     for row in rows:
@@ -215,7 +217,7 @@ def plan_import(
         if placed is None:
             continue
         key, form = placed
-        row_form[key] = form
+        row_form.setdefault(key, set()).add(form)
         target = merged.setdefault(key, {})
         for column, value in row.items():
             # Calc fields are computed by REDCap, never taken from the data (see calc.py).
@@ -322,7 +324,7 @@ def _row_changes(
 def _changes(
     shape: Shape,
     merged: Mapping[RowKey, Mapping[str, str]],
-    row_form: Mapping[RowKey, str],
+    row_form: Mapping[RowKey, set[str]],
     opts: ImportOptions,
     existing: set[str],
     stored: Mapping[RowKey, Mapping[str, str]],
@@ -351,7 +353,7 @@ def _changes(
         if calcs:
             fed = {d.export_columns[c][0] for c in values}
             row = {**before, **{c: v for c, v in values.items() if v != "" or opts.overwrite}}
-            forms = _row_forms(shape, event, row_form.get(key, ""))
+            forms = set().union(*(_row_forms(shape, event, f) for f in row_form[key]))
             for c in calc.triggered(calcs, fed):
                 if c.field.form not in forms:
                     continue  # the calc is on an instrument this row does not hold

@@ -7,7 +7,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from recruit_cli.sandbox.design import Design
 from recruit_cli.sandbox.dictionary import Dictionary, DictionaryError
@@ -15,8 +15,12 @@ from recruit_cli.sandbox.import_plan import ImportOptions, ImportPlan, Shape, pl
 from recruit_cli.sandbox.params import ApiError
 from recruit_cli.sandbox.store import LogEntry, RowKey, Store
 
+if TYPE_CHECKING:
+    from recruit_cli.sandbox.survey import SurveyResponse
+
 REDCAP_VERSION = "14.5.0"  # what content=version answers: a current LTS-like release
 USERNAME = "sandbox_user"  # the user every token belongs to, as it appears in the log
+RESPONDENT = "[survey respondent]"  # who REDCap logs a survey response as
 PROJECT_ID = 1
 _TS = "%Y-%m-%d %H:%M:%S"
 MANAGE_ACTION = "Manage/Design "  # sic: REDCap's log export ends it with a space
@@ -64,6 +68,7 @@ class Project:
     ) -> None:
         self.store = store
         self.clock = clock
+        self.base_url = ""  # "http://host:port/": set by the server, for survey links
         with store.lock:
             if token is not None:
                 store.set_setting("token", token)
@@ -176,7 +181,10 @@ class Project:
         overwrite: bool,
         force_auto_number: bool,
         date_format: str,
+        survey: SurveyResponse | None = None,
     ) -> ImportPlan:
+        """Validate and write an import in one transaction; ``survey`` makes it a survey
+        response instead (sandbox.survey): stamped, and logged as the respondent's."""
         with self.store.lock:
             # Read the dictionary under the lock: a concurrent metadata import can't slip in
             # between validating against it and writing.
@@ -195,7 +203,7 @@ class Project:
                     force_auto_number=force_auto_number,
                     date_format=date_format,
                     unique_field=self.unique_field or None,
-                    username=USERNAME,
+                    username=USERNAME if survey is None else RESPONDENT,
                     now=stamp,
                 ),
                 existing=existing,
@@ -203,6 +211,8 @@ class Project:
                 next_id=int(self.next_record_name()) if force_auto_number else 0,
                 unique_values=unique,
             )
+            if survey is not None:
+                survey.stamp(plan.changes, stamp)
             self.store.apply(plan.changes, stamp)
         return plan
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import socket
 import sys
@@ -58,6 +59,9 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
             self._send(error_response(404, "Not found: the API is at /api/", "json"))
 
     def do_POST(self) -> None:
+        if self.path.split("?")[0].rstrip("/") == "/surveys":
+            self._survey()
+            return
         if self.path.split("?")[0].rstrip("/") != "/api":
             self._discard_body()
             self._send(error_response(404, "Not found: the API is at /api/", "json"))
@@ -94,6 +98,39 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
             self._drop()
             return
         self._send(outcome.response)
+
+    def _survey(self) -> None:
+        """Not REDCap's API: a POST of answers to a survey link submits a response, the way
+        a participant's browser would (docs/sandbox.md). Faults do not apply."""
+        from urllib.parse import parse_qs, urlsplit
+
+        from recruit_cli.sandbox.survey import resolve, submit_survey
+
+        body = self._read_body()
+        if body is None:
+            return
+        code = parse_qs(urlsplit(self.path).query).get("s", [""])[0]
+        project = self.server.project
+        t = resolve(project, code) if code else None
+        if t is None:
+            self._send(error_response(404, "No survey has this link", "json"))
+            return
+        try:
+            params = Params.parse(self.headers.get("Content-Type", ""), body)
+            answers = {k: v[0] for k, v in params.values.items() if v}
+            record = submit_survey(
+                project,
+                t.form,
+                answers,
+                record=t.record or None,
+                event=t.event,
+                instance=t.instance,
+            )
+        except ApiError as exc:
+            self._send(error_response(exc.status, exc.message, "json"))
+            return
+        answer = json.dumps({"record": record}).encode()
+        self._send(Response(200, answer, "application/json; charset=utf-8"))
 
     def _read_body(self) -> bytes | None:
         try:
