@@ -51,6 +51,14 @@ def serve(
         str | None,
         typer.Option("--timezone", help="The server clock's time zone (default: this machine's)."),
     ] = None,
+    surveys: Annotated[
+        str | None,
+        typer.Option(
+            "--surveys",
+            metavar="FORM[,FORM]",
+            help="Enable these instruments as surveys (completion timestamps, survey links).",
+        ),
+    ] = None,
 ) -> None:
     """Serve a REDCap API at http://HOST:PORT/api/ until Ctrl-C.
 
@@ -78,6 +86,7 @@ def serve(
         host=host,
         port=port,
         timezone=timezone,
+        surveys=[f.strip() for f in surveys.split(",") if f.strip()] if surveys else None,
     ) as sb:
         out = actx.env.stdout
         out.write(f"REDCap sandbox: {sb.url}\ntoken: {sb.token}\n")

@@ -68,7 +68,9 @@ def test_bad_options_exit_2(args: tuple[str, ...]) -> None:
     assert proc.returncode == 2, err
 
 
-@pytest.mark.parametrize("problem", ["not-sqlite", "no-directory", "unique-field", "no-file"])
+@pytest.mark.parametrize(
+    "problem", ["not-sqlite", "no-directory", "unique-field", "no-file", "survey"]
+)
 def test_config_problems_exit_3_naming_the_file(tmp_path: Path, problem: str) -> None:
     bad_db = tmp_path / "notes.sqlite"
     bad_db.write_text("not a database\n")
@@ -77,6 +79,7 @@ def test_config_problems_exit_3_naming_the_file(tmp_path: Path, problem: str) ->
         "no-directory": ("--db", str(tmp_path / "missing" / "s.sqlite")),
         "unique-field": ("--unique-field", "no_such_field"),
         "no-file": ("--metadata", str(tmp_path / "dd.csv")),
+        "survey": ("--surveys", "no_such_form"),
     }[problem]
     proc = serve(*args)
     _, err = proc.communicate(timeout=30)
@@ -136,3 +139,23 @@ def test_demo_creation_times_span_twelve_weeks() -> None:
     assert log[0]["action"] == "Create survey response 300"  # newest first
     days = {e["timestamp"][:10] for e in log}
     assert len(days) > 40
+
+
+def test_surveys_option_enables_survey_timestamps() -> None:
+    proc = serve("--token", TOKEN, "--surveys", "screening_survey")
+    try:
+        url = url_of(proc)
+        base = {"token": TOKEN, "format": "json"}
+        info = requests.post(url, data={**base, "content": "project"}, timeout=10).json()
+        assert info["surveys_enabled"] == 1
+        requests.post(
+            url, data={**base, "content": "record", "data": '[{"record_id": "1"}]'}, timeout=10
+        ).raise_for_status()
+        rows = requests.post(
+            url, data={**base, "content": "record", "exportSurveyFields": "true"}, timeout=10
+        ).json()
+        assert list(rows[0])[:3] == [
+            "record_id", "redcap_survey_identifier", "screening_survey_timestamp"
+        ]  # fmt: skip
+    finally:
+        assert stop(proc) == 0
