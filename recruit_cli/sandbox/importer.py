@@ -1,5 +1,5 @@
-"""Record import: parse ``data``, validate every value against the data dictionary, and
-turn what is left into one set of changes. Nothing is written unless all of it is valid.
+"""Reading the ``data`` of an import: JSON, CSV or flat XML rows of strings, and EAV rows
+pivoted to flat ones. Planning the import (validation, changes) is import_plan.py.
 """
 
 from __future__ import annotations
