@@ -11,6 +11,7 @@ from recruit_cli.doctor.mail import mail_checks
 from recruit_cli.doctor.project import check_project
 from recruit_cli.errors import ConfigError, RecruitError, ServiceUnavailable
 from recruit_cli.exit_codes import ExitCode
+from recruit_cli.redact import safe_url
 
 if TYPE_CHECKING:
     from recruit_cli.redcap.client import RedcapClient
@@ -65,10 +66,10 @@ def run_doctor(
         checks.append(Check("REDCap reachable", FAIL, str(exc), ExitCode.UNAVAILABLE))
         return DoctorReport(tuple(checks))
     except RecruitError as exc:  # a refused token, or REDCap said no
-        checks.append(Check("REDCap reachable", OK, settings.redcap.url))
+        checks.append(Check("REDCap reachable", OK, safe_url(settings.redcap.url)))
         checks.append(Check("token accepted", FAIL, str(exc), exc.exit_code))
         return DoctorReport(tuple(checks))
-    checks.append(Check("REDCap reachable", OK, settings.redcap.url))
+    checks.append(Check("REDCap reachable", OK, safe_url(settings.redcap.url)))
     checks.append(Check("token accepted", OK, f"project {info.get('project_title', '')!r}"))
     try:
         metadata = client.export_metadata()

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from recruit_cli.errors import AuthError, ConfigError, MailUnavailable
 from recruit_cli.logs import get_logger
+from recruit_cli.redact import safe_url
 
 if TYPE_CHECKING:
     import requests
@@ -238,12 +239,13 @@ class MicrosoftAuth:
                 self._msal_app = msal.PublicClientApplication(self.graph.client_id, **common)
         except requests.RequestException as exc:
             raise MailUnavailable(
-                f"Microsoft sign-in at {self.graph.authority_host} could not be reached"
+                f"Microsoft sign-in at {safe_url(self.graph.authority_host)} could not be reached"
                 f" ({type(exc).__name__})"
             ) from exc
         except ValueError as exc:
             raise ConfigError(
-                f"no Microsoft authority at {self.authority}: check authority_host and tenant_id",
+                f"no Microsoft authority at {safe_url(self.authority)}: check authority_host"
+                " and tenant_id",
                 key="email.graph",
             ) from exc
         return self._msal_app
@@ -255,7 +257,7 @@ class MicrosoftAuth:
             return fn(*args, **kwargs)
         except requests.RequestException as exc:
             raise MailUnavailable(
-                f"Microsoft sign-in at {self.graph.authority_host} could not be reached"
+                f"Microsoft sign-in at {safe_url(self.graph.authority_host)} could not be reached"
                 f" ({type(exc).__name__})"
             ) from exc
 
@@ -390,7 +392,7 @@ class MicrosoftAuth:
             signed_in=signed_in,
             username=username,
             cache_path=self.cache_path,
-            authority=self.authority,
+            authority=safe_url(self.authority),
             expires_at=datetime.fromtimestamp(expiry, UTC) if expiry else None,
         )
 

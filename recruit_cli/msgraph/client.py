@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from recruit_cli.errors import DeliveryUncertain, MailUnavailable
 from recruit_cli.logs import get_logger
+from recruit_cli.redact import server_text
 from recruit_cli.retry import Backoff, Transient, call_with_retries, retry_after
 
 if TYPE_CHECKING:
@@ -47,13 +48,15 @@ def backoff_for(graph: GraphSettings) -> Backoff:
 def graph_error(response: requests.Response) -> tuple[str, str]:
     """Graph's ``{"error": {"code", "message"}}``: the code and the message ("" if absent).
 
-    Show the code; the message is never shown (it can hold addresses).
+    Show the code; the message is never shown (it can hold addresses). Both come back
+    through ``redact.server_text`` all the same, so neither can carry an address on.
     """
     try:
         error = response.json().get("error", {})
-        return str(error.get("code", "")), str(error.get("message", ""))
+        code, message = str(error.get("code", "")), str(error.get("message", ""))
     except (ValueError, AttributeError):
         return "", ""
+    return server_text(code), server_text(message)
 
 
 class GraphClient:

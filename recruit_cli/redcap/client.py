@@ -16,7 +16,9 @@ The client has the calls recruit itself makes; tests reach the rest of the API (
 instruments, deletes, ...) through PyCap.
 
 The token is sent in the POST body only, and never appears in an exception, a log line or
-a repr: error messages name the host and the ``content`` of the call.
+a repr: error messages name the host (``redact.safe_url``: never a ``user:password@`` the
+URL may hold) and the ``content`` of the call; REDCap's own text is redacted
+(``responses.error_text``).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from recruit_cli.errors import (
     RedcapTokenRejected,
     RedcapUnavailable,
 )
+from recruit_cli.redact import safe_url
 from recruit_cli.redcap import responses
 from recruit_cli.redcap.meta import FieldMeta
 from recruit_cli.redcap.policy import TRANSIENT_STATUS, Retry, array, describe
@@ -91,8 +94,8 @@ class RedcapClient:
         record_id_field: str | None = None,
         token_env: str = "REDCAP_API_TOKEN",
     ) -> None:
-        self.url = url
-        self.host = urlsplit(url).netloc or url
+        self.url = url  # may hold user:password@ (sent as HTTP basic auth); never shown
+        self.host = urlsplit(safe_url(url)).netloc or safe_url(url)
         self._token = token
         self._own_session = session is None
         self._session = session if session is not None else requests.Session()
@@ -123,7 +126,7 @@ class RedcapClient:
         return cls(settings.redcap.url, require_token(settings), **options)
 
     def __repr__(self) -> str:
-        return f"RedcapClient(url={self.url!r}, token='***', calls={self.calls})"
+        return f"RedcapClient(url={safe_url(self.url)!r}, token='***', calls={self.calls})"
 
     def __enter__(self) -> RedcapClient:
         return self

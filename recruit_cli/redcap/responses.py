@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from recruit_cli.errors import RedcapError
+from recruit_cli.redact import server_text
 
 MAX_ERROR_TEXT = 300
 API_HINT = "is the URL the API endpoint (…/api/)?"
@@ -29,11 +30,12 @@ def looks_like_html(text: str) -> bool:
 
 
 def error_text(body: str, *, scrub: str = "") -> str:
-    """REDCap's own message from an error body, flattened and truncated.
+    """REDCap's own message from an error body, flattened, redacted and truncated.
 
     Args:
         body: The response text.
-        scrub: A string (the token) to blank out should REDCap ever echo it.
+        scrub: A string (the token) to blank out, in any letter case, should REDCap ever
+            echo it. E-mail addresses REDCap quotes are blanked too (``redact.server_text``).
     """
     text = body.strip()
     message: str | None = None
@@ -54,8 +56,7 @@ def error_text(body: str, *, scrub: str = "") -> str:
             message = _TAGS.sub(" ", text)
     message = _VALIDATION_LINE.sub(r'"\1","\2","(value withheld)","', message)
     message = " ".join(message.split()) or "(empty answer)"
-    if scrub:
-        message = message.replace(scrub, "***")
+    message = server_text(message, secrets=(scrub,))
     if len(message) > MAX_ERROR_TEXT:
         message = message[: MAX_ERROR_TEXT - 1] + "…"
     return message

@@ -9,10 +9,9 @@ message went out, so ``was_sent`` is always None.
 
 from __future__ import annotations
 
-import re
 import smtplib
 import ssl
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 
 from recruit_cli.errors import (
@@ -27,12 +26,12 @@ from recruit_cli.errors import (
 from recruit_cli.logs import get_logger
 from recruit_cli.mail.message import OutgoingMessage, SendReceipt
 from recruit_cli.mail.mime import to_bytes
+from recruit_cli.redact import server_text
 from recruit_cli.settings import Settings, SmtpSettings
 
 log = get_logger("mail.smtp")
 
 SECURITY_MODES = ("starttls", "ssl", "none")
-_ADDRESS_RE = re.compile(r"<?[^\s<>@]+@[^\s<>]+>?")
 
 
 class _DeadConnection(Exception):
@@ -165,19 +164,21 @@ class SmtpTransport:
             ) from exc
         except smtplib.SMTPDataError as exc:  # DATA itself (before the message) refused
             self._reset(conn)
-            raise self._data_error(exc.smtp_code, exc.smtp_error) from exc
+            raise self._data_error(exc.smtp_code, exc.smtp_error, message.to) from exc
         if code != 250:
             self._reset(conn)
-            raise self._data_error(code, reply)
+            raise self._data_error(code, reply, message.to)
         log.info("SMTP accepted key %s", message.key)
-        return SendReceipt(key=message.key, transport=self.name, detail=_reply(code, reply))
+        detail = _reply(code, reply, message.to)
+        return SendReceipt(key=message.key, transport=self.name, detail=detail)
 
-    def _data_error(self, code: int, reply: bytes | str) -> MailError | MailUnavailable:
+    def _data_error(
+        self, code: int, reply: bytes | str, recipients: Sequence[str]
+    ) -> MailError | MailUnavailable:
+        said = _reply(code, reply, recipients)
         if 400 <= code < 500:
-            return MailUnavailable(
-                f"{self._where()}: the message was deferred: {_reply(code, reply)}"
-            )
-        return MailError(f"{self._where()}: the message was refused: {_reply(code, reply)}")
+            return MailUnavailable(f"{self._where()}: the message was deferred: {said}")
+        return MailError(f"{self._where()}: the message was refused: {said}")
 
     # -- the connection -----------------------------------------------------------------
 
@@ -265,10 +266,11 @@ def _close_quietly(conn: smtplib.SMTP | None) -> None:
             conn.close()
 
 
-def _reply(code: int, reply: bytes | str) -> str:
-    """An SMTP reply for a message: addresses the server quoted are blanked (PHI)."""
+def _reply(code: int, reply: bytes | str, recipients: Sequence[str] = ()) -> str:
+    """An SMTP reply for a message or a log: addresses and quoted local parts the server
+    quoted, and the recipients' wherever they appear, are blanked (``redact.server_text``)."""
     text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
-    text = _ADDRESS_RE.sub("<address>", " ".join(text.split()))
+    text = server_text(" ".join(text.split()), addresses=recipients)
     return f"{code} {text}".strip()
 
 
