@@ -16,6 +16,7 @@ from recruit_cli.address import problem as address_problem
 from recruit_cli.config.convert import Context
 from recruit_cli.config.lines import KeyPath
 from recruit_cli.errors import ConfigError
+from recruit_cli.reasons import RESERVED
 from recruit_cli.settings import Settings
 
 CODE = re.compile(r"[a-z][a-z0-9_]*")
@@ -137,6 +138,11 @@ def _criteria(s: Settings, ctx: Context) -> None:
             )
         if c.name in names:
             raise ctx.error(f"criterion name '{c.name}' is used twice", (*at, "name"))
+        if c.name in RESERVED:
+            raise ctx.error(
+                f"criterion name '{c.name}' is reserved (it counts reasons recruit does not know)",
+                (*at, "name"),
+            )
         names.add(c.name)
         if not c.reason.strip() or "\n" in c.reason or "\r" in c.reason:
             raise ctx.error("the reason must be one non-empty line", (*at, "reason"))
@@ -144,8 +150,11 @@ def _criteria(s: Settings, ctx: Context) -> None:
             raise ctx.error(_one_of(ON_UNKNOWN), (*at, "on_unknown"))
         if c.on_false not in ON_FALSE:
             raise ctx.error(_one_of(ON_FALSE), (*at, "on_false"))
-    if not CODE.fullmatch(s.safety.name):
-        raise ctx.error("must be lower-case letters, digits and _", ("safety", "name"))
+    if not CODE.fullmatch(s.safety.name) or s.safety.name in RESERVED:
+        raise ctx.error(
+            f"must be lower-case letters, digits and _, and not {' or '.join(sorted(RESERVED))}",
+            ("safety", "name"),
+        )
 
 
 def _groups(s: Settings, ctx: Context) -> None:

@@ -1,7 +1,8 @@
 """`recruit status`: what the pipeline holds right now, for operators.
 
 One export of the pipeline fields of every record. Counts per status and per group, the
-manual-review and safety queues (record id, reason codes, age in days since screening),
+manual-review and safety queues (record id, reason codes, age in days since screening;
+only codes recruit knows, never what staff typed into the reasons field),
 and each group's next free study ID and remaining capacity. No pandas: this must start fast.
 """
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from recruit_cli.reasons import codes, known_codes
 from recruit_cli.redcap.rows import base_rows, field_value, record_key
 from recruit_cli.screening.assign import group_usage, study_ids
 from recruit_cli.settings import Settings, Status
@@ -26,7 +28,9 @@ SCHEMA = "recruit.status/1"
 @dataclass(frozen=True)
 class QueueEntry:
     record_id: str
-    codes: tuple[str, ...]  # reason codes, e.g. ("qids_invalid", "unevaluable_age")
+    # Reason codes recruit knows (``recruit_cli.reasons``), e.g. ("qids_invalid",
+    # "unevaluable_age"); any other line of the reasons field is "other", never its text.
+    codes: tuple[str, ...]
     age_days: int | None  # days since screening; None when the timestamp is missing/odd
     alerted: bool = False  # safety queue: staff alert sent
     acknowledged: bool = False  # safety queue: staff acknowledged
@@ -113,6 +117,7 @@ def build_status(
 ) -> StatusReport:
     """Summarise exported rows. Pure."""
     f = settings.fields
+    reason_codes = known_codes(settings)
     rows = [r for r in rows if field_value(r, f.record_id)]
     statuses: Counter[str] = Counter(field_value(r, f.status) or Status.PENDING for r in rows)
     groups: Counter[str] = Counter(field_value(r, f.group) for r in rows if field_value(r, f.group))
@@ -128,7 +133,7 @@ def build_status(
             continue
         entry = QueueEntry(
             record_id=field_value(row, f.record_id),
-            codes=_codes(field_value(row, f.reasons)),
+            codes=codes(field_value(row, f.reasons), reason_codes),
             age_days=_age_days(field_value(row, f.screened_at), now),
             alerted=bool(field_value(row, f.safety_alerted_at)),
             acknowledged=field_value(row, f.safety_ack) == "1",
@@ -156,10 +161,6 @@ def build_status(
         safety_queue=tuple(safety),
         groups=group_rows,
     )
-
-
-def _codes(reasons: str) -> tuple[str, ...]:
-    return tuple(line.partition(":")[0].strip() for line in reasons.splitlines() if line.strip())
 
 
 def _age_days(stamp: str, now: datetime) -> int | None:

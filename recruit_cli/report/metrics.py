@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from recruit_cli.reasons import OTHER, known_codes
 from recruit_cli.report import lines
 from recruit_cli.report.model import (
     QualityLine,
@@ -43,8 +44,9 @@ ACKNOWLEDGED: Key = ("queues", "safety_review_acknowledged", "", "now")
 UNPUBLISHED = frozenset({ACKNOWLEDGED})
 _CODE = r"^([a-z][a-z0-9_]*)\s*:"
 UNSPECIFIED = "unspecified"
-UNSPECIFIED_TEXT = "no reason recorded in the `code: text` form"
-UNCONFIGURED_TEXT = "not a configured criterion (the text recorded in REDCap is not shown)"
+UNSPECIFIED_TEXT = "no reason recorded"
+OTHER_TEXT = "not a reason code recruit knows (the text recorded in REDCap is not shown)"
+OWN_TEXT = "a code recruit writes itself"
 
 
 def compute(source: SourceData, settings: Settings, period: Period, now: datetime) -> ReportData:
@@ -69,7 +71,7 @@ def compute(source: SourceData, settings: Settings, period: Period, now: datetim
     assigned = (outcome == "eligible") & frame["has_study_id"]
     cells: dict[Key, int] = {}
     equations: list[tuple[Key, list[Key]]] = []
-    reasons = _reasons(frame, outcome == "excluded", end)
+    reasons = _reasons(frame, outcome == "excluded", end, known_codes(settings))
     codes = _reason_codes(settings, reasons)
 
     for window, (lo, hi) in windows.items():
@@ -196,15 +198,22 @@ def _groups(
     return groups
 
 
-def _reasons(frame: pd.DataFrame, excluded: pd.Series, end: pd.Timestamp) -> pd.DataFrame:
-    """One row per (excluded record, criterion code), with the record's screened time."""
+def _reasons(
+    frame: pd.DataFrame, excluded: pd.Series, end: pd.Timestamp, known: frozenset[str]
+) -> pd.DataFrame:
+    """One row per (excluded record, reason code), with the record's screened time.
+
+    Only codes recruit knows (``recruit_cli.reasons``) are kept; any other line of the
+    field counts as ``other`` (staff notes, an older script's text).
+    """
     import pandas as pd
 
     rows = frame.loc[
         excluded & _within(frame["screened_at"], None, end), ["reasons", "screened_at"]
     ]
     lines = rows["reasons"].str.split("\n").explode().fillna("").str.strip()
-    codes = lines.str.extract(_CODE, expand=False).where(lines != "", "").fillna(UNSPECIFIED)
+    found = lines.str.extract(_CODE, expand=False)
+    codes = found.where(found.isin(list(known)), OTHER).where(lines != "", "")
     table = pd.DataFrame({"row": lines.index, "code": codes.to_numpy()})
     has_code = (table["code"] != "").groupby(table["row"]).transform("any")
     # A blank line is dropped, but a record with no reason at all still counts as unspecified.
@@ -215,18 +224,20 @@ def _reasons(frame: pd.DataFrame, excluded: pd.Series, end: pd.Timestamp) -> pd.
 
 
 def _reason_codes(settings: Settings, reasons: pd.DataFrame) -> list[tuple[str, str]]:
-    """(code, readable text): configured criteria first, in order, then others seen, sorted.
+    """(code, readable text): configured criteria first, in order, then the other codes seen.
 
     The readable text always comes from recruit, never from REDCap: the reasons field is a
-    notes field that staff (or older scripts) can type into, so the text after a code the
-    configuration does not know may name or describe a person. Only the code is kept (an
-    identifier, ``[a-z][a-z0-9_]*``: older scripts' codes stay countable) with a fixed text.
+    notes field that staff (or older scripts) can type into, so its wording may name or
+    describe a person. Only codes recruit knows are counted under their own name; every
+    other line counts as ``other`` (``_reasons``), with a fixed text.
     """
-    known = {c.name: c.reason for c in settings.screening.criteria}
-    codes = list(known.items())
-    seen = sorted(set(reasons.loc[~reasons["code"].isin(list(known)), "code"].astype(str)))
-    for code in seen:
-        codes.append((code, UNSPECIFIED_TEXT if code == UNSPECIFIED else UNCONFIGURED_TEXT))
+    criteria = {c.name: c.reason for c in settings.screening.criteria}
+    codes = list(criteria.items())
+    seen = set(reasons["code"].astype(str)) - set(criteria)
+    codes += [(code, OWN_TEXT) for code in sorted(seen - {OTHER, UNSPECIFIED})]
+    codes += [
+        (c, t) for c, t in ((OTHER, OTHER_TEXT), (UNSPECIFIED, UNSPECIFIED_TEXT)) if c in seen
+    ]
     return codes
 
 

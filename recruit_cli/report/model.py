@@ -32,7 +32,8 @@ DEFINITIONS: dict[str, str] = {
     "booked": "Records whose booking date is in the window.",
     "exclusion_reason": "Excluded records (as above) giving this criterion; a record excluded "
     "for several criteria counts once under each. The reason text is the configuration's: text "
-    "typed in REDCap's reasons field is never shown.",
+    "typed in REDCap's reasons field is never shown, and a line without a code recruit knows "
+    "counts as other.",
     "time_to_invite": "Hours from submission to invitation, for records invited in the window "
     "(median and 90th percentile, linear interpolation).",
     "queue": "Records whose status is manual review / safety review when the report was "

@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from recruit_cli import reasons
 from recruit_cli.chunks import chunks
 from recruit_cli.exit_codes import ExitCode, worst
 from recruit_cli.faultpoints import crash_point
@@ -185,7 +186,7 @@ def plan_assign(
         group = settings.group(name) if name else None
         if group is None:
             text = f"group {name} is not configured" if name else "no group was recorded"
-            reviews.append((rid, Reason("unknown_group", text)))
+            reviews.append((rid, Reason(reasons.UNKNOWN_GROUP, text)))
             continue
         own = ids.get(rid)
         if own is not None and rid not in losers and group.first_id <= own <= group.last_id:

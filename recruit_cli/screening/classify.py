@@ -21,7 +21,8 @@ The checks, in the order that decides (the first that decides wins):
 An ineligible person with an unusable e-mail stays ``ineligible``: eligibility does not depend
 on contactability, and the notify pass skips (and reports) addresses it cannot use.
 
-Reasons are ``code: readable text`` lines that name fields and criteria, never values.
+Reasons are ``code: readable text`` lines that name fields and criteria, never values; the
+codes are ``recruit_cli.reasons``'.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from recruit_cli import address
+from recruit_cli import address, reasons
 from recruit_cli.errors import RecruitError
 from recruit_cli.screening.qids import qids_fields, score_record
 from recruit_cli.settings import Criterion, Group, QidsSettings, Settings, Status
@@ -128,10 +129,10 @@ def email_problem(value: str, field: str) -> Reason | None:
     refused address at invite time, after a study ID was spent.
     """
     if not value.strip():
-        return Reason("email_missing", f"[{field}] is blank")
+        return Reason(reasons.EMAIL_MISSING, f"[{field}] is blank")
     why = address.problem(value)
     if why is not None:
-        return Reason("email_invalid", f"[{field}] is not a usable e-mail address ({why})")
+        return Reason(reasons.EMAIL_INVALID, f"[{field}] is not a usable e-mail address ({why})")
     return None
 
 
@@ -164,7 +165,7 @@ def classify(
         if truth == "unknown":
             return Outcome(
                 Status.MANUAL_REVIEW,
-                (Reason("safety_unknown", f"safety rule cannot be evaluated: {why}"),),
+                (Reason(reasons.SAFETY_UNKNOWN, f"safety rule cannot be evaluated: {why}"),),
             )
 
     qids = score_record(rules.qids, record)
@@ -176,7 +177,7 @@ def classify(
     failed: list[Reason] = []
     doubts: list[Reason] = []
     if qids is not None and qids.problem is not None:
-        doubts.append(Reason("qids_invalid", qids.problem))
+        doubts.append(Reason(reasons.QIDS_INVALID, qids.problem))
     for criterion in rules.criteria:
         truth, why = _truth(criterion.require, scored, today)
         if truth == "false" and criterion.on_false == "review":
@@ -184,7 +185,7 @@ def classify(
         elif truth == "false" or (truth == "unknown" and criterion.on_unknown == "ineligible"):
             failed.append(Reason(criterion.name, criterion.reason))
         elif truth == "unknown":
-            doubts.append(Reason(f"unevaluable_{criterion.name}", why))
+            doubts.append(Reason(f"{reasons.UNEVALUABLE}{criterion.name}", why))
     if failed:
         return Outcome(Status.INELIGIBLE, tuple(failed), qids_total=total)
     if doubts:
@@ -207,7 +208,7 @@ def _place(
     rules: ScreeningRules, record: Mapping[str, str], today: date | None
 ) -> tuple[str | None, Reason | None]:
     if not rules.groups:
-        return None, Reason("no_groups", "no [[groups]] are configured")
+        return None, Reason(reasons.NO_GROUPS, "no [[groups]] are configured")
     hits: list[str] = []
     unknown: list[str] = []
     for group in rules.groups:
@@ -217,12 +218,12 @@ def _place(
         elif truth == "unknown":
             unknown.append(f"{group.name} ({why})")
     if unknown:  # a group we cannot evaluate might have matched: never place by elimination
-        return None, Reason("unevaluable_group", "cannot evaluate " + ", ".join(unknown))
+        return None, Reason(reasons.UNEVALUABLE_GROUP, "cannot evaluate " + ", ".join(unknown))
     if len(hits) > 1:
-        return None, Reason("ambiguous_group", "matches groups " + ", ".join(hits))
+        return None, Reason(reasons.AMBIGUOUS_GROUP, "matches groups " + ", ".join(hits))
     if not hits:
         names = ", ".join(g.name for g in rules.groups)
-        return None, Reason("between_groups", f"fits none of the groups ({names})")
+        return None, Reason(reasons.BETWEEN_GROUPS, f"fits none of the groups ({names})")
     return hits[0], None
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from recruit_cli import reasons
 from recruit_cli.chunks import chunks
 from recruit_cli.errors import RecruitError, ServiceUnavailable
 from recruit_cli.exit_codes import ExitCode, worst
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("recruit.screening.screen")
 
 ACK_REASON = Reason(
-    "safety_acknowledged", "staff acknowledged the safety alert; decide eligibility manually"
+    reasons.SAFETY_ACKNOWLEDGED, "staff acknowledged the safety alert; decide eligibility manually"
 )
 _VERBS = {
     Status.ELIGIBLE: "eligible",
@@ -66,8 +67,11 @@ class ScreenDecision:
 
     def action(self, *, ok: bool = True, detail: str | None = None) -> RecordAction:
         o = self.outcome
+        # An acknowledged record keeps the lines it had, which staff may have typed: only
+        # recruit's own line is shown.
+        shown = (ACK_REASON,) if self.acknowledged else o.reasons
         if detail is None:
-            detail = f"group {o.group}" if o.group else "; ".join(r.line for r in o.reasons)
+            detail = f"group {o.group}" if o.group else "; ".join(r.line for r in shown)
         return RecordAction(self.record_id, _VERBS[o.status], detail, ok=ok)
 
 

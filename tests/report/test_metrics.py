@@ -55,7 +55,7 @@ def test_twenty_record_exclusion_reasons() -> None:
         "travel": ("Must be able to travel to the lab", 1, 1),
         "english": ("Must be fluent in English", 1, 1),
         "tms": ("Has a TMS contraindication", 0, 1),
-        "unspecified": ("no reason recorded in the `code: text` form", 1, 1),
+        "unspecified": ("no reason recorded", 1, 1),
     }
     # Configured criteria first, in their order; then the others.
     assert [r.code for r in data.exclusions] == ["age", "travel", "english", "tms", "unspecified"]

@@ -189,10 +189,12 @@ def test_text_typed_into_the_reasons_field_never_reaches_the_report(fmt: str) ->
     reasons = {r.code: (r.text, r.period) for r in data.exclusions}
     assert reasons["age"] == ("Must be 18 to 65 years old", 1)
     assert reasons["travel"] == ("Must be able to travel to the lab", 1)
-    assert reasons["legacy_note"] == (
-        "not a configured criterion (the text recorded in REDCap is not shown)",
+    assert "legacy_note" not in reasons  # an unknown code is not shown: it counts as other
+    assert reasons["other"] == (
+        "not a reason code recruit knows (the text recorded in REDCap is not shown)",
         1,
     )
+    assert "legacy_note" not in text
 
 
 @pytest.mark.parametrize("fmt", ["html", "json", "csv"])
