@@ -1,12 +1,16 @@
 """Logging set-up: stderr, quiet unless -v, optional --log-file.
 
-Log record ids only, never e-mail addresses, names or questionnaire answers.
+Log record ids only, never e-mail addresses, names or questionnaire answers. The log file
+is created 0600 (and its directory 0700) and never opened through a symbolic link.
 """
 
 from __future__ import annotations
 
 import logging
+from io import TextIOWrapper
 from pathlib import Path
+
+from recruit_cli.private import open_private, private_dir
 
 LOGGER_NAME = "recruit"
 
@@ -24,8 +28,8 @@ def setup_logging(verbose: int = 0, log_file: Path | None = None) -> None:
     root.addHandler(stderr)
     if log_file is not None:
         try:
-            log_file.parent.mkdir(parents=True, exist_ok=True)
-            fh = logging.FileHandler(log_file, encoding="utf-8")
+            private_dir(log_file.parent)
+            fh = _PrivateFileHandler(log_file, encoding="utf-8")
         except OSError as exc:
             from recruit_cli.errors import UsageError
 
@@ -33,6 +37,15 @@ def setup_logging(verbose: int = 0, log_file: Path | None = None) -> None:
         fh.setLevel(logging.INFO if verbose <= 1 else logging.DEBUG)
         fh.setFormatter(fmt)
         root.addHandler(fh)
+
+
+class _PrivateFileHandler(logging.FileHandler):
+    """A log file created 0600 (the umask would make it readable by everyone), never opened
+    through a symbolic link."""
+
+    def _open(self) -> TextIOWrapper:
+        fd = open_private(Path(self.baseFilename))
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)
 
 
 def get_logger(name: str) -> logging.Logger:

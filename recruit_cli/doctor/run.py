@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from recruit_cli.doctor.check import FAIL, OK, Check, DoctorReport
 from recruit_cli.doctor.config_checks import check_ranges, check_rules, check_safety
 from recruit_cli.doctor.mail import mail_checks
+from recruit_cli.doctor.permissions import permission_checks
 from recruit_cli.doctor.project import check_project
 from recruit_cli.errors import ConfigError, RecruitError, ServiceUnavailable
 from recruit_cli.exit_codes import ExitCode
@@ -56,6 +57,7 @@ def run_doctor(
         check_ranges(settings),
         check_safety(settings),
         *mail_checks(settings),
+        *permission_checks(settings),
     ]
     if client is None:
         checks.append(Check("token accepted", FAIL, no_client, ExitCode.CONFIG))

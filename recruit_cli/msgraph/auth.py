@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from recruit_cli.errors import AuthError, ConfigError, MailUnavailable
 from recruit_cli.logs import get_logger
+from recruit_cli.private import open_private, private_dir
 from recruit_cli.redact import safe_url
 
 if TYPE_CHECKING:
@@ -92,11 +93,15 @@ def open_token_cache(path: Path) -> Any:
     """The shared ``PersistedTokenCache`` at ``path``; the file exists with mode 0600 after."""
     from msal_extensions import FilePersistence, PersistedTokenCache
 
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     # Create it ourselves so that it is never, even briefly, readable by others (umask
-    # cannot widen 0600), and tighten a file an older version or a person left wider.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-    os.close(fd)
+    # cannot widen 0600), never through a symbolic link, in a directory made 0700; and
+    # tighten a file an older version or a person left wider. (msal-extensions' own lock
+    # file beside it lives only while the cache is written and holds a process id.)
+    try:
+        private_dir(path.parent)
+        os.close(open_private(path))
+    except OSError as exc:
+        raise ConfigError(f"cannot open the token cache: {exc.strerror}", path=path) from exc
     if path.stat().st_mode & 0o077:
         path.chmod(0o600)
     return PersistedTokenCache(FilePersistence(str(path)))

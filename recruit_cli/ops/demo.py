@@ -4,7 +4,8 @@ On a free port it starts the sandbox with synthetic demo data, writes a config t
 mail to an outbox directory, runs every pass (`recruit run`), writes the weekly report, and
 reads `recruit status` (the CLI prints it). Every file it makes stays in the demo directory,
 so a newcomer can open the e-mails and the report, and rerun any command against the same
-data with ``recruit sandbox serve --db <dir>/sandbox.db`` (see the README).
+data with ``recruit sandbox serve --db <dir>/sandbox.db`` (see the README). Like everything
+recruit makes, its files are 0600 and the directories it creates 0700 (``private``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from string import Template
 from typing import TYPE_CHECKING
 
 from recruit_cli.errors import UsageError
+from recruit_cli.private import private_dir, write_private
 from recruit_cli.results import PassResult
 from recruit_cli.shipped import shipped
 
@@ -73,7 +75,7 @@ def prepare_directory(directory: Path) -> None:
     """
     if directory.exists() and not directory.is_dir():
         raise UsageError(f"--dir {directory}: is a file, not a directory")
-    directory.mkdir(parents=True, exist_ok=True)
+    private_dir(directory)
     if not _made_by_demo(directory):
         taken = [n for n in (*_OWNED, *_OWNED_DIRS) if (directory / n).exists()]
         if taken:
@@ -89,7 +91,7 @@ def prepare_directory(directory: Path) -> None:
             for item in sub.iterdir():
                 if item.is_file():
                     item.unlink()
-    (directory / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
+    write_private(directory / MARKER, _MARKER_TEXT.encode())
 
 
 def _made_by_demo(directory: Path) -> bool:
@@ -128,14 +130,12 @@ def run_demo(
         timezone=DEMO_TIMEZONE,
     ) as sandbox:
         config = directory / "recruit.toml"
-        config.write_text(demo_config_text(sandbox.url), encoding="utf-8")
-        env_file = directory / ".env"
-        env_file.write_text(
+        write_private(config, demo_config_text(sandbox.url).encode())
+        env_text = (
             "# The demo sandbox's throwaway API token (a local server, not real REDCap).\n"
-            f"REDCAP_API_TOKEN={token}\n",
-            encoding="utf-8",
+            f"REDCAP_API_TOKEN={token}\n"
         )
-        env_file.chmod(0o600)
+        write_private(directory / ".env", env_text.encode())
         settings = load_settings(config)
         client = RedcapClient.from_settings(settings)
         try:

@@ -7,6 +7,10 @@ listing the variables it can use). Existing files are never overwritten unless `
 set, and nothing is written at all when any would be refused, so a half-scaffolded
 directory can't happen. An existing ``.gitignore`` is never touched, even with ``force``
 (it is the user's, with their own entries); the result then says what it should list.
+
+The configuration and templates hold no secret and no participant data and are meant to be
+reviewed and versioned, so they get the umask's usual mode; ``.env.example`` is 0600, so
+that the ``.env`` copied from it (``cp`` keeps the mode) starts private.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from recruit_cli.errors import UsageError
+from recruit_cli.private import write_private
 from recruit_cli.shipped import shipped
 
 ENV_EXAMPLE = """\
@@ -109,6 +114,11 @@ def init_study(directory: Path, *, force: bool = False) -> InitResult:
         raise UsageError(f"refusing to overwrite existing files ({names}); use --force")
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
+        if path.name == ".env.example":
+            # Not secret itself, but `cp .env.example .env` copies its mode: the .env made
+            # from it is private before anyone remembers to chmod it.
+            write_private(path, text.encode("utf-8"))
+            continue
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)

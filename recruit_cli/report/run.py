@@ -6,8 +6,6 @@ takes the run lock only when the report is e-mailed, like every command that sen
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -18,6 +16,7 @@ from recruit_cli.address import InvalidAddress, normalise
 from recruit_cli.errors import ConfigError, RecruitError, UsageError
 from recruit_cli.exit_codes import ExitCode
 from recruit_cli.logs import get_logger
+from recruit_cli.private import write_private
 from recruit_cli.report.period import resolve_period
 from recruit_cli.report.render import CONTENT_TYPES, FORMATS, render
 from recruit_cli.results import PassResult
@@ -104,21 +103,13 @@ def report_file(data: ReportData, fmt: str = "html") -> ReportFile:
 
 
 def write_atomic(path: Path, content: bytes) -> None:
-    """Write ``content`` to ``path`` so a reader sees the old file or the new one, never half."""
+    """Write ``content`` to ``path`` so a reader sees the old file or the new one, never half.
+
+    The report is for the study team only: the file is 0600 and a directory made for it 0700.
+    """
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        write_private(path, content)
     except OSError as exc:
-        raise ConfigError(f"cannot write the report: {exc.strerror}", path=path.parent) from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise ConfigError(f"cannot write the report: {exc.strerror}", path=path) from exc
 
 

@@ -196,8 +196,12 @@ def run_sandbox(
     db_path = Path(db) if db is not None else None
     try:
         store = Store(db_path)
-    except sqlite3.Error as exc:  # a directory that isn't there, a file that isn't SQLite
+    except sqlite3.Error as exc:  # a file that isn't SQLite
         raise ConfigError(f"cannot open the sandbox database: {exc}", path=db_path) from exc
+    except OSError as exc:  # a directory that isn't there, a symbolic link
+        raise ConfigError(
+            f"cannot open the sandbox database: {exc.strerror}", path=db_path
+        ) from exc
     try:
         try:
             project = Project(

@@ -14,6 +14,7 @@ concurrent import all-or-nothing.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from recruit_cli.chunks import chunks
 from recruit_cli.logic.lexer import checkbox_key
+from recruit_cli.private import open_private
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -96,6 +98,10 @@ class Store:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self.lock = threading.RLock()
+        if path is not None:
+            # 0600 like every file recruit makes (SQLite gives its -wal and -shm files the
+            # database's mode); an existing database keeps its own.
+            os.close(open_private(path))
         self._conn = sqlite3.connect(
             str(path) if path else ":memory:", check_same_thread=False, isolation_level=None
         )

@@ -18,6 +18,7 @@ from recruit_cli.faultpoints import crash_point
 from recruit_cli.logs import get_logger
 from recruit_cli.mail.message import OutgoingMessage, SendReceipt
 from recruit_cli.mail.mime import to_bytes
+from recruit_cli.private import private_dir
 
 log = get_logger("mail.outbox")
 
@@ -65,8 +66,9 @@ class OutboxTransport:
         data = to_bytes(message)
         path = self.directory / eml_name(message.key)
         try:
-            # The files hold participants' addresses: only the owner may read them.
-            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # The files hold participants' addresses: only the owner may read them (the
+            # directory and its missing parents 0700; mkstemp makes the file 0600).
+            private_dir(self.directory)
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".partial", dir=self.directory)
             try:
                 with os.fdopen(fd, "wb") as fh:
