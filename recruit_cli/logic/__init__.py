@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 
+from recruit_cli.errors import RecruitError
 from recruit_cli.logic.dates import Clock
 from recruit_cli.logic.nodes import Binary, Field, Node, Number, String, walk
 from recruit_cli.logic.parser import parse_tree
@@ -114,6 +115,17 @@ class Logic:
         if isinstance(value, Unknown):
             return Evaluation(Truth.UNKNOWN, value.fields, "; ".join(value.reasons))
         return _TRUE if value else _FALSE
+
+    def holds(self, record: Mapping[str, str], today: date | None = None) -> bool:
+        """Whether the logic is definitely true for ``record`` (``truth`` is TRUE).
+
+        A field it needs that is blank or not a number is not "true", nor is odd data the
+        evaluation trips on: this never raises on data. It is how a safety rule fires.
+        """
+        try:
+            return self.truth(record, today).truth is Truth.TRUE
+        except (ArithmeticError, ValueError, TypeError, LookupError, RecruitError):
+            return False
 
     def comparisons(self) -> tuple[tuple[str, str], ...]:
         """Every ``(field, literal)`` that the logic tests for (in)equality, in source order.

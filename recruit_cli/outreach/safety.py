@@ -8,7 +8,9 @@ a lost safety alert is worse than a repeated one:
 - an uncertain claim (SMTP after a crash) is sent again instead of going to review;
 - a claim this pass cannot read, or one left by another kind of message, is overwritten.
 
-A record staff have already acknowledged is not alerted.
+A record staff have already acknowledged is not alerted. A record whose id the export
+refused (a control character: ``redcap.record_ids``) is alerted under a safe name by
+``outreach.refused_alerts``.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from recruit_cli.logs import get_logger
 from recruit_cli.mail.compose import compose
 from recruit_cli.mail.message import OutgoingMessage, Transport
 from recruit_cli.outreach.plan import Row, Spec
+from recruit_cli.outreach.refused_alerts import refused_alerts
 from recruit_cli.outreach.send import run_outreach
 from recruit_cli.redcap.client import RedcapClient
-from recruit_cli.results import PassResult, RecordAction
+from recruit_cli.results import PassResult, RecordAction, combine
 from recruit_cli.settings import Settings, Status
 
 KIND = "safety_alert"
@@ -106,7 +109,7 @@ def alert_pass(
         ids = [row.get(settings.fields.record_id, "") for row in rows]
         for rid in ids:
             log.warning("safety rule fired for record %s; no [safety] notify address", rid)
-        return PassResult(
+        result = PassResult(
             command="alert",
             dry_run=dry_run,
             actions=tuple(
@@ -118,12 +121,16 @@ def alert_pass(
             else (),
             exit_code=ExitCode.PARTIAL if ids else ExitCode.OK,
         )
-    return run_outreach(
-        settings,
-        client,
-        transport,
-        spec,
-        build=build_alert,
-        dry_run=dry_run,
-        now=now,
-    )
+    else:
+        result = run_outreach(
+            settings,
+            client,
+            transport,
+            spec,
+            build=build_alert,
+            dry_run=dry_run,
+            now=now,
+        )
+    # Records whose id the exports refused can't go through the engine: their own alerts.
+    refused = refused_alerts(settings, client, transport, dry_run=dry_run, now=now)
+    return combine("alert", result, refused) if refused.actions else result

@@ -40,9 +40,10 @@ from recruit_cli.errors import (
     RedcapUnavailable,
 )
 from recruit_cli.redact import safe_url
-from recruit_cli.redcap import responses
+from recruit_cli.redcap import record_ids, responses
 from recruit_cli.redcap.meta import FieldMeta
 from recruit_cli.redcap.policy import TRANSIENT_STATUS, Retry, array, describe
+from recruit_cli.redcap.record_ids import RefusedRecord
 from recruit_cli.retry import Backoff, Transient, call_with_retries, retry_after
 
 if TYPE_CHECKING:
@@ -105,6 +106,8 @@ class RedcapClient:
         self.record_id_field = record_id_field
         self.token_env = token_env
         self.calls = 0
+        # Rows whose record id recruit can't use, left out of every export (record_ids).
+        self.refused: list[RefusedRecord] = []
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> RedcapClient:
@@ -177,6 +180,9 @@ class RedcapClient:
     ) -> list[dict[str, str]]:
         """Records in REDCap's flat JSON shape (raw codes, checkboxes as ``f___code``).
 
+        A row whose record id holds a control character (or spaces around it) is left out,
+        with a warning naming its position, and kept in ``refused`` (``record_ids``).
+
         Args:
             records: Only these record ids.
             fields: Only these fields. REDCap returns the record id only when it is asked
@@ -207,7 +213,8 @@ class RedcapClient:
             payload["dateRangeBegin"] = _timestamp(date_range_begin)
         if date_range_end is not None:
             payload["dateRangeEnd"] = _timestamp(date_range_end)
-        return responses.expect_rows(self._json(payload), "content=record")
+        rows = responses.expect_rows(self._json(payload), "content=record")
+        return self._usable(rows, describe(payload))
 
     def export_logging(
         self,
@@ -362,6 +369,18 @@ class RedcapClient:
                 status=status,
             )
         raise RedcapError(f"REDCap refused {call} (HTTP {status}): {text}", status=status)
+
+    def _usable(self, rows: list[dict[str, str]], call: str) -> list[dict[str, str]]:
+        """The rows whose record id can be used; the others go to ``self.refused``, with a
+        warning (once per record for this client) naming their position, never their id."""
+        usable, refused = record_ids.split_refused(rows, self.record_id_field, call)
+        told = {r.key for r in self.refused}
+        for record in refused:
+            if record.key not in told:
+                log.warning("%s", record.message)
+                told.add(record.key)
+        self.refused.extend(refused)
+        return usable
 
     def _record_id(self, row: Mapping[str, str]) -> str:
         if self.record_id_field is not None and self.record_id_field in row:

@@ -145,10 +145,7 @@ def safety_flag(
     half-finished survey): a person who endorsed thoughts of suicide is followed up by staff
     whatever else their form says.
     """
-    if rules.safety is None:
-        return None
-    truth, _ = _truth(rules.safety, record, today)
-    if truth != "true":
+    if rules.safety is None or not rules.safety.holds(record, today):
         return None
     return Outcome(Status.SAFETY_REVIEW, (Reason(rules.safety_name, "matched the safety rule"),))
 

@@ -30,6 +30,7 @@ from recruit_cli.chunks import chunks
 from recruit_cli.errors import RecruitError, ServiceUnavailable
 from recruit_cli.exit_codes import ExitCode, worst
 from recruit_cli.faultpoints import crash_point
+from recruit_cli.redcap.record_ids import RefusedRecord
 from recruit_cli.redcap.rows import base_rows, field_value, record_key
 from recruit_cli.redcap.writes import import_bisecting
 from recruit_cli.results import PassResult, RecordAction, combine
@@ -190,6 +191,7 @@ def screen_pass(
     """
     rules = ScreeningRules.from_settings(settings)
     now = now or settings.study.now()
+    seen = len(client.refused)
     rows = client.export_records(
         records=list(records) if records else None,
         fields=export_fields(settings, rules),
@@ -200,7 +202,47 @@ def screen_pass(
         result = _result(plan, written=None, failed={}, dry_run=True)
     else:
         result = apply_screen(settings, client, plan, now=now)
-    return replace(result, notices=(*result.notices, *unmatched(records, plan.decisions)))
+    result = replace(result, notices=(*result.notices, *unmatched(records, plan.decisions)))
+    return with_refused(settings, rules, result, client.refused[seen:], now=now)
+
+
+def with_refused(
+    settings: Settings,
+    rules: ScreeningRules,
+    result: PassResult,
+    refused: Sequence[RefusedRecord],
+    *,
+    now: datetime,
+) -> PassResult:
+    """Add the records whose id the export refused (``redcap.record_ids``): not screened.
+
+    Nothing can be written for such a record (its id might reach another record), so it
+    stays as it is and fails the pass (exit 5) until staff correct its id. When its answers
+    match the safety rule, the alert step still alerts staff under its safe key
+    (``outreach.refused_alerts``); this says so.
+    """
+    if not refused:
+        return result
+    first: dict[str, RefusedRecord] = {}  # a record's first row (repeating rows repeat it)
+    for record in refused:
+        first.setdefault(record.key, record)
+    actions = [
+        RecordAction(r.key, "refused", f"not screened: {r.message}", ok=False)
+        for r in first.values()
+    ]
+    notices = [
+        f"SAFETY: {r.key} (row {r.position} of the export) matched the safety rule; its "
+        "record id can't be used, so staff are alerted under that name"
+        for r in first.values()
+        if field_value(r.row, settings.fields.status) in BLANK_STATUSES
+        and safety_flag(rules, r.row, today=now.date()) is not None
+    ]
+    return replace(
+        result,
+        actions=(*result.actions, *actions),
+        notices=(*result.notices, *notices),
+        exit_code=worst([result.exit_code, ExitCode.PARTIAL]),
+    )
 
 
 def screen_and_alert(

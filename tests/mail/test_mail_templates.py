@@ -100,7 +100,7 @@ def test_the_ineligible_notice_never_states_a_reason(lang: str | None) -> None:
 
 def test_the_safety_alert_holds_the_record_and_rule_and_nothing_else() -> None:
     assert _variables("safety_alert", None) <= {
-        "record_id", "rule", "fired_at", "study_name", "contact_email",
+        "record_id", "rule", "fired_at", "study_name", "contact_email", "record_problem",
     }  # fmt: skip
 
 
