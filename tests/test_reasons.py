@@ -18,8 +18,10 @@ from recruit_cli.errors import ConfigError
 
 PACKAGE = Path(reasons.__file__).parent
 # "<code>: " strings in the passes that are not reasons written to REDCap: the skip detail
-# of an acknowledged alert, an action detail, log-line prefixes, a field's description.
-NOT_REASONS = {"acknowledged", "range_exhausted", "assign", "screen", "code"}
+# of an acknowledged alert, an action detail, a field's description, and the commands'
+# names that start their notices and log lines.
+NOT_REASONS = {"acknowledged", "range_exhausted", "code"}
+NOT_REASONS |= {"screen", "assign", "alert", "invite", "notify"}
 _LITERAL = re.compile(r"""f?["']([a-z][a-z0-9_]*): """)
 
 
