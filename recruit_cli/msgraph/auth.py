@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from recruit_cli.errors import AuthError, ConfigError, MailUnavailable
 from recruit_cli.logs import get_logger
 from recruit_cli.private import open_private, private_dir
-from recruit_cli.redact import safe_url
+from recruit_cli.redact import safe_url, server_text
 
 if TYPE_CHECKING:
     import requests
@@ -161,7 +161,7 @@ def check_graph_settings(graph: GraphSettings, *, path: Path | None = None) -> N
 def _raise_for(result: dict[str, Any], graph: GraphSettings) -> NoReturn:
     """Turn an MSAL error result into our error; never shows error_description (may name
     the user) nor anything secret."""
-    error = str(result.get("error") or "unknown_error")
+    error = server_text(str(result.get("error") or "unknown_error"))
     codes = {int(c) for c in result.get("error_codes") or () if str(c).isdigit()}
     what = error + "".join(f" AADSTS{c}" for c in sorted(codes))
     if error == "invalid_client":
