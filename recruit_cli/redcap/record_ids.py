@@ -33,7 +33,8 @@ def problem(record_id: str) -> str | None:
 
     An empty id is not this module's business (the export's own checks refuse it).
     """
-    if any(unicodedata.category(ch) in _UNPRINTABLE for ch in record_id):
+    printable_ascii = record_id.isascii() and record_id.isprintable()  # nearly every id
+    if not printable_ascii and any(unicodedata.category(c) in _UNPRINTABLE for c in record_id):
         return "a control character"
     if record_id != record_id.strip():
         return "spaces around it"
