@@ -3,9 +3,10 @@
 A REDCap record id is text, and nothing stops one from holding a line break, a tab, an
 escape sequence or a bidirectional override (typed by hand, imported, or sent by a hostile
 server). Printed, such an id forges lines in a log, a cron e-mail or a terminal; used in a
-key, it can't be one; written back, it may not reach the same record (REDCap, like the
-sandbox, trims the record ids it imports, and recruit's own readers strip them: " 12"
-would be written to record 12). Surrounding spaces do the same harm more quietly.
+key, it can't be one; written back, it may not reach the same record: recruit's readers
+strip ids (" 12" would be written to record 12), the sandbox trims the ids it imports, and
+what REDCap itself does with them on import could not be checked (its source is not
+public), so recruit assumes the worst. Surrounding spaces do the same harm more quietly.
 
 So such a row is refused once, where records are read (``RedcapClient.export_records``):
 it is left out of what the passes see, and named by its position in REDCap's answer and
