@@ -1,9 +1,7 @@
 """A per-host lock so overlapping cron runs stay apart.
 
 An OS-level lock (flock/LockFileEx via portalocker) dies with its process, so a run killed
-with SIGKILL never leaves a lock behind that blocks the next one. The state directory is
-made 0700 and the lock file 0600 (``recruit_cli.private``); a lock path that is a symbolic
-link is refused (exit 3).
+with SIGKILL never leaves a lock behind that blocks the next one.
 """
 
 from __future__ import annotations
@@ -23,6 +21,7 @@ def run_lock(state_dir: Path, name: str = "recruit") -> Iterator[None]:
     """Hold ``<state_dir>/<name>.lock`` for the duration, or raise ``LockHeld`` at once."""
     import portalocker
 
+    # The state directory is made 0700 and the lock file 0600 (recruit_cli.private).
     try:
         private_dir(state_dir)
     except OSError as exc:
