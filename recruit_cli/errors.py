@@ -97,6 +97,37 @@ class MailUnavailable(ServiceUnavailable):
     """The mail service could not be reached, or kept throttling us."""
 
 
+class DeadlineExceeded(ServiceUnavailable):
+    """The run reached its time bound (``[ops] max_run_minutes``) while waiting on REDCap or
+    the mail service: too slow counts as unavailable (exit 4). ``setting`` names the bound.
+    """
+
+    def __init__(self, message: str, *, setting: str = "") -> None:
+        super().__init__(message)
+        self.setting = setting
+
+
+class OutOfTime(RecruitError):
+    """The run is near its time bound, so a send was not started (pacing, or just many
+    messages): what is left waits for the next run. Not a failure (exit 0)."""
+
+    exit_code = ExitCode.OK
+
+
+class RedcapBadAnswer(RemoteError):
+    """REDCap answered, but not with what was asked: more than ``[redcap] max_response_mb``,
+    or an export that isn't the rows asked for (rows of records not requested, a row without
+    its record id, two rows for one record that the project's shape doesn't explain, values
+    that aren't strings, a body that isn't a list of rows). Nothing is written from it.
+
+    Exit 4, like an outage: it is not REDCap saying no to a request (7), and not a bug in
+    recruit (1); REDCap (or something between it and recruit) can't be used as it answers
+    now. The message names the call and row positions, never values or record ids.
+    """
+
+    exit_code = ExitCode.UNAVAILABLE
+
+
 class RedcapError(RemoteError):
     """REDCap answered, and said no. Carries REDCap's own message.
 
@@ -120,6 +151,13 @@ class RedcapTokenRejected(RedcapError):
 class ProjectMismatch(RedcapError):
     """REDCap refused a field the configuration names: the project and the configuration
     disagree (a typo in a rule, pipeline fields not added yet): a configuration problem."""
+
+    exit_code = ExitCode.CONFIG
+
+
+class ProjectUnsupported(RecruitError):
+    """The REDCap project has something recruit does not handle yet (events, repeating
+    instruments): every command refuses it (exit 3) rather than silently doing nothing."""
 
     exit_code = ExitCode.CONFIG
 

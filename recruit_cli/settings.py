@@ -107,6 +107,12 @@ class RedcapSettings:
     # retry_max_wait seconds each (redcap.client.BACKOFF).
     retries: int = 3
     retry_max_wait: float = 30.0
+    # A whole request (connecting, sending, every byte of the answer) may take this long;
+    # ``timeout`` only bounds each wait for the next byte (recruit_cli.deadline).
+    max_request_seconds: float = 300.0
+    # Answers larger than this are refused (exit 4) and never held in memory whole. 100 MB is
+    # 50,000 records at about 2 KB a row (recruit exports only the fields it needs).
+    max_response_mb: float = 100.0
 
 
 @dataclass(frozen=True)
@@ -182,6 +188,8 @@ class SmtpSettings:
     password: Secret = field(default_factory=lambda: Secret(""))
     password_env: str = "RECRUIT_SMTP_PASSWORD"
     timeout: float = 30.0
+    # One message (connecting included) may take this long; ``timeout`` bounds each reply.
+    max_send_seconds: float = 120.0
 
 
 @dataclass(frozen=True)
@@ -205,6 +213,9 @@ class GraphSettings:
     # retry_max_wait seconds each (msgraph.client.BACKOFF).
     retries: int = 3
     retry_max_wait: float = 60.0
+    # A whole Graph request may take this long, and its answer be this large.
+    max_request_seconds: float = 60.0
+    max_response_mb: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -233,6 +244,9 @@ class ReportSettings:
 @dataclass(frozen=True)
 class OpsSettings:
     healthcheck_url: str = ""
+    # How long one run (`recruit run`, a pass, an e-mailed report) may hold the lock: past
+    # it the run stops with exit 4, so the next cron run (and its safety alerts) can start.
+    max_run_minutes: float = 10.0
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ VERSION = re.compile(r"[A-Za-z0-9._-]+")
 LANGUAGE = re.compile(r"[A-Za-z]{2,3}([_-][A-Za-z0-9]+)*")
 QIDS_ITEMS = 16
 MAX_RETRIES = 10  # more would keep a cron run waiting on a service that is down
+MAX_RUN_MINUTES = 1440  # a run bound longer than a day bounds nothing a cron job needs
 
 TRANSPORTS = ("outbox", "smtp", "graph")
 GRAPH_MODES = ("delegated", "shared", "app")
@@ -255,12 +256,33 @@ def _numbers(s: Settings, ctx: Context) -> None:
     for at, seconds in positive:
         if seconds <= 0:
             raise ctx.error("must be a positive number of seconds", at)
+    _bounds(s, ctx)
     if not 1 <= s.email.smtp.port <= 65535:
         raise ctx.error("must be a TCP port (1-65535)", ("email", "smtp", "port"))
     if s.email.per_minute < 0:
         raise ctx.error("must be 0 (no pacing) or more", ("email", "per_minute"))
     if s.report.suppress_below < 0:
         raise ctx.error("must be 0 (no suppression) or more", ("report", "suppress_below"))
+
+
+def _bounds(s: Settings, ctx: Context) -> None:
+    # The run's and each call's wall-clock bounds and the answer size caps (nan and inf
+    # too: TOML has both, and neither bounds anything).
+    bounds: list[tuple[KeyPath, float, str]] = [
+        (("redcap", "max_request_seconds"), s.redcap.max_request_seconds, "seconds"),
+        (("redcap", "max_response_mb"), s.redcap.max_response_mb, "MB"),
+        (("email", "smtp", "max_send_seconds"), s.email.smtp.max_send_seconds, "seconds"),
+        (("email", "graph", "max_request_seconds"), s.email.graph.max_request_seconds, "seconds"),
+        (("email", "graph", "max_response_mb"), s.email.graph.max_response_mb, "MB"),
+    ]
+    for at, value, unit in bounds:
+        if not 0 < value < math.inf:
+            raise ctx.error(f"must be a positive number of {unit}", at)
+    if not 0 < s.ops.max_run_minutes <= MAX_RUN_MINUTES:
+        raise ctx.error(
+            f"must be more than 0 and at most {MAX_RUN_MINUTES} minutes (a day)",
+            ("ops", "max_run_minutes"),
+        )
 
 
 def _http_url(url: str, ctx: Context, at: KeyPath, *, required: bool) -> None:

@@ -10,8 +10,14 @@ never act twice:
 - a 401: once, with a freshly acquired token (the cached one was revoked or expired early).
 
 Any outcome where the request reached Graph but no answer came back (the connection dropped,
-a read timeout) raises ``DeliveryUncertain`` and is never retried. Every other answer is
-returned for the caller to read (``graph_error`` gives Graph's error code).
+a read timeout, no whole answer within the request's bound) raises ``DeliveryUncertain`` and
+is never retried; for a read (GET) it is ``MailUnavailable``: a query that got no answer
+changed nothing. Every other answer is returned for the caller to read (``graph_error``
+gives Graph's error code).
+
+Every request is bounded (``recruit_cli.bounded_http``): ``[email.graph] max_request_seconds``
+of wall-clock time, or what is left of the run's ``[ops] max_run_minutes``, whichever comes
+first, and ``[email.graph] max_response_mb`` of answer.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from recruit_cli.bounded_http import TooLarge, TooSlow, fetch, max_bytes
+from recruit_cli.deadline import Deadline
 from recruit_cli.errors import DeliveryUncertain, MailUnavailable
 from recruit_cli.logs import get_logger
 from recruit_cli.redact import server_text
@@ -35,6 +43,8 @@ if TYPE_CHECKING:
 log = get_logger("msgraph.client")
 
 RETRYABLE_STATUS = frozenset({429, 503})
+# Methods that change nothing: no answer to them is an outage, not an uncertain delivery.
+_READS = frozenset({"GET", "HEAD"})
 # The production back-off: 1 s, 2 s, 4 s (or Retry-After), at most 60 s.
 # [email.graph] retries and retry_max_wait change the attempts and the cap (``backoff_for``).
 BACKOFF = Backoff(attempts=4, base=1.0, max_wait=60.0)
@@ -67,6 +77,9 @@ class GraphClient:
         session: The HTTP session (``auth.session`` by default: timeout and CA bundle).
         backoff: Attempts for what Graph refused before acting, and the waits between them.
         sleep: How to wait between attempts (tests hand in a fake clock's).
+        deadline: The run's bound (``[ops] max_run_minutes``); None: only each request's.
+        max_request_seconds: Wall-clock seconds one request may take, all of it.
+        max_response_mb: The largest answer accepted, in MB.
     """
 
     def __init__(
@@ -76,23 +89,33 @@ class GraphClient:
         session: requests.Session | None = None,
         backoff: Backoff = BACKOFF,
         sleep: Callable[[float], None] = time.sleep,
+        deadline: Deadline | None = None,
+        max_request_seconds: float = 60.0,
+        max_response_mb: float = 1.0,
     ) -> None:
         self.auth = auth
         self.session = session if session is not None else auth.session
         self.endpoint = auth.graph.endpoint.rstrip("/")
         self.backoff = backoff
         self._sleep = sleep
+        self.deadline = deadline if deadline is not None else Deadline.never()
+        self.max_request_seconds = max_request_seconds
+        self.max_response_mb = max_response_mb
 
     @classmethod
     def from_settings(
         cls, settings: Settings, *, auth: MicrosoftAuth | None = None, **kwargs: Any
     ) -> GraphClient:
-        """A client for ``[email.graph]``: its sign-in, timeout, CA bundle and back-off."""
+        """A client for ``[email.graph]``: its sign-in, timeout, CA bundle, back-off and
+        bounds (``deadline``, the run's, is a keyword argument)."""
         from recruit_cli.msgraph.auth import MicrosoftAuth
 
         if auth is None:
             auth = MicrosoftAuth.from_settings(settings)
-        kwargs.setdefault("backoff", backoff_for(settings.email.graph))
+        graph = settings.email.graph
+        kwargs.setdefault("backoff", backoff_for(graph))
+        kwargs.setdefault("max_request_seconds", graph.max_request_seconds)
+        kwargs.setdefault("max_response_mb", graph.max_response_mb)
         return cls(auth, **kwargs)
 
     def url(self, path: str) -> str:
@@ -107,9 +130,10 @@ class GraphClient:
 
         Raises:
             MailUnavailable: Graph stayed throttled or unreachable for every attempt, or TLS
-                failed.
-            DeliveryUncertain: the request reached Graph and no answer came back: it may
-                have been acted on.
+                failed, or a read got no whole answer in time.
+            DeliveryUncertain: the request reached Graph and no whole answer came back (in
+                time): it may have been acted on.
+            DeadlineExceeded: the run's time was up before the request was sent.
             AuthError: no token could be had (sign-in needed).
         """
         url = self.url(path)
@@ -117,6 +141,7 @@ class GraphClient:
 
         def attempt(_number: int) -> requests.Response:
             nonlocal refreshed
+            self.deadline.check(f"Microsoft Graph ({method})")  # nothing sent yet
             response = self._send(method, url, self.auth.access_token(), kwargs)
             if response.status_code == 401 and not refreshed:
                 # Refused before anything was done: safe to repeat with a new token, once.
@@ -126,9 +151,13 @@ class GraphClient:
                 response = self._send(method, url, token, kwargs)
             return response
 
+        def wait(seconds: float) -> None:
+            # A back-off never outlasts the run: the next attempt then finds the time up.
+            self._sleep(min(seconds, self.deadline.remaining()))
+
         try:
             return call_with_retries(
-                attempt, self.backoff, what="Microsoft Graph", log=log, sleep=self._sleep
+                attempt, self.backoff, what="Microsoft Graph", log=log, sleep=wait
             )
         except Transient as exc:
             raise MailUnavailable(
@@ -142,8 +171,35 @@ class GraphClient:
 
         options = dict(kwargs)  # the same for every attempt: don't consume the caller's
         options["headers"] = {**options.get("headers", {}), "Authorization": f"Bearer {token}"}
+        bound = self.deadline.within(
+            self.max_request_seconds,
+            f"[email.graph] max_request_seconds = {self.max_request_seconds:g}",
+        )
         try:
-            response = self.session.request(method, url, **options)
+            response = fetch(
+                lambda: self.session.request(method, url, stream=True, **options),
+                seconds=bound.remaining(),
+                max_bytes=max_bytes(self.max_response_mb),
+            )
+        except TooSlow as exc:
+            if method.upper() in _READS:
+                raise MailUnavailable(
+                    f"Microsoft Graph: no whole answer within {bound.describe()}"
+                ) from exc
+            raise DeliveryUncertain(
+                f"delivery uncertain: Microsoft Graph gave no whole answer within "
+                f"{bound.describe()}"
+            ) from exc
+        except TooLarge as exc:
+            if method.upper() in _READS:
+                raise MailUnavailable(
+                    f"Microsoft Graph answered with more than {self.max_response_mb:g} MB "
+                    "([email.graph] max_response_mb)"
+                ) from exc
+            raise DeliveryUncertain(
+                f"delivery uncertain: Microsoft Graph answered HTTP {exc.status} with more "
+                f"than {self.max_response_mb:g} MB ([email.graph] max_response_mb)"
+            ) from exc
         except requests.ConnectTimeout as exc:
             raise Transient("connection timed out") from exc
         except requests.exceptions.SSLError as exc:

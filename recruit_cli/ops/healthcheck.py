@@ -12,7 +12,8 @@ from recruit_cli.logs import get_logger
 
 log = get_logger("ops.healthcheck")
 
-TIMEOUT = 5.0
+TIMEOUT = 5.0  # seconds for the whole ping
+MAX_ANSWER = 64 * 1024  # healthchecks answers "OK"
 
 
 def ping(base_url: str, suffix: str) -> None:
@@ -21,10 +22,18 @@ def ping(base_url: str, suffix: str) -> None:
         return
     import requests
 
+    from recruit_cli.bounded_http import TooLarge, TooSlow, fetch
+
     url = f"{base_url.rstrip('/')}/{suffix}"
     try:
-        response = requests.get(url, timeout=TIMEOUT)
-    except requests.RequestException as exc:
+        # Bounded as a whole, not only per read: a monitor that drips its answer must not
+        # hold the run (and its lock) either.
+        response = fetch(
+            lambda: requests.get(url, timeout=TIMEOUT, stream=True),
+            seconds=TIMEOUT,
+            max_bytes=MAX_ANSWER,
+        )
+    except (requests.RequestException, TooSlow, TooLarge) as exc:
         # The URL holds the check's secret UUID, so it is not logged.
         log.info("health-check ping %s failed: %s", suffix, type(exc).__name__)
         return

@@ -1,9 +1,13 @@
 """The REDCap API client: every call funnels through one request method.
 
-That one method (``_call``) puts a timeout on every request, retries only transient
-failures (connection errors, timeouts, 429, 500/502/503/504) through the shared
-``recruit_cli.retry`` helper (capped exponential backoff plus jitter, ``Retry-After``
-honoured), and checks every answer strictly.
+That one method (``_call``) bounds every request (``recruit_cli.bounded_http``: a
+wall-clock deadline for the whole exchange, ``[redcap] max_request_seconds`` or what is left
+of the run's ``[ops] max_run_minutes``, whichever comes first, and a size cap on the answer,
+``[redcap] max_response_mb``; ``timeout`` still bounds each wait for the next byte), retries
+only transient failures (connection errors, timeouts, a request over its own deadline, 429,
+500/502/503/504) through the shared ``recruit_cli.retry`` helper (capped exponential backoff
+plus jitter, ``Retry-After`` honoured, never past the run's deadline), and checks every
+answer strictly (record exports: ``recruit_cli.redcap.exports``).
 
 What is retried:
 - reads, always;
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -33,14 +38,18 @@ from urllib.parse import urlsplit
 
 import requests
 
+from recruit_cli.bounded_http import TooLarge, TooSlow, fetch, max_bytes
+from recruit_cli.deadline import Deadline
 from recruit_cli.errors import (
     ProjectMismatch,
+    RedcapBadAnswer,
     RedcapError,
     RedcapTokenRejected,
     RedcapUnavailable,
 )
 from recruit_cli.redact import safe_url
 from recruit_cli.redcap import record_ids, responses
+from recruit_cli.redcap.exports import checked_rows
 from recruit_cli.redcap.meta import FieldMeta
 from recruit_cli.redcap.policy import TRANSIENT_STATUS, Retry, array, describe
 from recruit_cli.redcap.record_ids import RefusedRecord
@@ -81,6 +90,10 @@ class RedcapClient:
         record_id_field: The project's record id field, to count distinct records in an
             import; None uses each row's first key (REDCap's own convention).
         token_env: The variable the token came from, named in the 403 message.
+        deadline: The run's bound (``[ops] max_run_minutes``): no request outlives it, and
+            no retry starts after it. None: only each request's own bound.
+        max_request_seconds: Wall-clock seconds one request may take, all of it.
+        max_response_mb: The largest answer accepted, in MB.
     """
 
     def __init__(
@@ -94,6 +107,9 @@ class RedcapClient:
         backoff: Backoff = BACKOFF,
         record_id_field: str | None = None,
         token_env: str = "REDCAP_API_TOKEN",
+        deadline: Deadline | None = None,
+        max_request_seconds: float = 300.0,
+        max_response_mb: float = 100.0,
     ) -> None:
         self.url = url  # may hold user:password@ (sent as HTTP basic auth); never shown
         self.host = urlsplit(safe_url(url)).netloc or safe_url(url)
@@ -105,6 +121,9 @@ class RedcapClient:
         self.backoff = backoff
         self.record_id_field = record_id_field
         self.token_env = token_env
+        self.deadline = deadline if deadline is not None else Deadline.never()
+        self.max_request_seconds = max_request_seconds
+        self.max_response_mb = max_response_mb
         self.calls = 0
         # Rows whose record id recruit can't use, left out of every export (record_ids).
         self.refused: list[RefusedRecord] = []
@@ -124,6 +143,8 @@ class RedcapClient:
             "backoff": backoff_for(settings.redcap),
             "record_id_field": settings.fields.record_id,
             "token_env": settings.redcap.token_env,
+            "max_request_seconds": settings.redcap.max_request_seconds,
+            "max_response_mb": settings.redcap.max_response_mb,
         }
         options.update(kwargs)
         return cls(settings.redcap.url, require_token(settings), **options)
@@ -213,7 +234,12 @@ class RedcapClient:
             payload["dateRangeBegin"] = _timestamp(date_range_begin)
         if date_range_end is not None:
             payload["dateRangeEnd"] = _timestamp(date_range_end)
-        rows = responses.expect_rows(self._json(payload), "content=record")
+        rows = checked_rows(
+            self._json(payload),
+            "content=record",
+            id_field=self.record_id_field,
+            requested=[records] if isinstance(records, str) else records,
+        )
         return self._usable(rows, describe(payload))
 
     def export_logging(
@@ -302,16 +328,27 @@ class RedcapClient:
         return responses.parse_json(self._call(payload, policy), call, scrub=self._token)
 
     def _call(self, payload: dict[str, str], policy: Retry = Retry.SAFE) -> str:
-        """Send one API call (retrying transient failures per ``policy``); return the body."""
+        """Send one API call (retrying transient failures per ``policy``); return the body.
+
+        Raises:
+            DeadlineExceeded: the run's time is up (before an attempt, or during one).
+            RedcapUnavailable: every attempt failed transiently.
+            RedcapBadAnswer: the answer is over ``[redcap] max_response_mb``.
+        """
         call = describe(payload)
         backoff = replace(self.backoff, attempts=1) if policy is Retry.NEVER else self.backoff
+        what = f"REDCap at {self.host} ({call})"
+
+        def attempt(number: int) -> str:
+            self.deadline.check(what)  # no attempt starts after the run's bound
+            return self._send(payload, call, retried=number > 1)
+
+        def wait(seconds: float) -> None:
+            # A back-off never outlasts the run: the next attempt then finds the time up.
+            time.sleep(min(seconds, self.deadline.remaining()))
+
         try:
-            return call_with_retries(
-                lambda number: self._send(payload, call, retried=number > 1),
-                backoff,
-                what=f"REDCap at {self.host} ({call})",
-                log=log,
-            )
+            return call_with_retries(attempt, backoff, what=what, log=log, sleep=wait)
         except Transient as exc:
             tries = "once" if backoff.attempts == 1 else f"{backoff.attempts} times"
             raise RedcapUnavailable(
@@ -319,16 +356,36 @@ class RedcapClient:
             ) from exc
 
     def _send(self, payload: dict[str, str], call: str, *, retried: bool) -> str:
-        """One HTTP attempt. Raises Transient for what is worth retrying."""
+        """One HTTP attempt, within its deadline and size cap. Raises Transient for what is
+        worth retrying."""
         self.calls += 1
         log.debug("REDCap %s (attempt %s)", call, "retry" if retried else "first")
+        bound = self.deadline.within(
+            self.max_request_seconds,
+            f"[redcap] max_request_seconds = {self.max_request_seconds:g}",
+        )
         try:
-            response = self._session.post(
-                self.url,
-                data={"token": self._token, **payload},
-                timeout=self.timeout,
-                verify=self.verify,
+            response = fetch(
+                lambda: self._session.post(
+                    self.url,
+                    data={"token": self._token, **payload},
+                    timeout=self.timeout,
+                    verify=self.verify,
+                    stream=True,
+                ),
+                seconds=bound.remaining(),
+                max_bytes=max_bytes(self.max_response_mb),
             )
+        except TooSlow as exc:
+            if bound is self.deadline:  # the run's own bound: nothing is left to retry in
+                raise self.deadline.exceeded(f"REDCap at {self.host} ({call})") from exc
+            raise Transient(f"no complete answer within {bound.describe()}") from exc
+        except TooLarge as exc:
+            raise RedcapBadAnswer(
+                f"REDCap at {self.host} answered {call} with more than "
+                f"{self.max_response_mb:g} MB ([redcap] max_response_mb): refused; raise the "
+                "setting if the project is that large"
+            ) from exc
         except requests.exceptions.SSLError as exc:
             raise RedcapUnavailable(
                 f"REDCap at {self.host}: TLS failed ({call}): {type(exc).__name__}; "

@@ -263,7 +263,7 @@ def screen_and_alert(
     try:
         from recruit_cli.mail.transports import make_transport
 
-        transport = make_transport(settings)
+        transport = make_transport(settings, deadline=client.deadline)
         try:
             alerts = alert_pass(settings, client, transport, dry_run=False)
         finally:

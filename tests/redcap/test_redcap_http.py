@@ -9,7 +9,12 @@ from datetime import datetime
 import pytest
 from redcap_scripted import TOKEN, Answer, ScriptedServer
 
-from recruit_cli.errors import RedcapError, RedcapTokenRejected, RedcapUnavailable
+from recruit_cli.errors import (
+    RedcapBadAnswer,
+    RedcapError,
+    RedcapTokenRejected,
+    RedcapUnavailable,
+)
 from recruit_cli.exit_codes import ExitCode
 from recruit_cli.redcap.client import RedcapClient
 from recruit_cli.retry import Backoff
@@ -20,7 +25,7 @@ HTML = "<!DOCTYPE html><html><head><title>Log in</title></head><body>REDCap</bod
 def test_transient_503_is_retried_then_succeeds(
     server: ScriptedServer, client: RedcapClient
 ) -> None:
-    server.queue(Answer(503, "busy"), Answer(200, '[{"record_id": "1", "age": 30}]'))
+    server.queue(Answer(503, "busy"), Answer(200, '[{"record_id": "1", "age": "30"}]'))
     rows = client.export_records(fields=["record_id", "age"])
     assert rows == [{"record_id": "1", "age": "30"}]
     assert client.calls == 2
@@ -161,8 +166,9 @@ def test_200_with_error_object_is_an_error(server: ScriptedServer, client: Redca
 def test_200_json_of_the_wrong_shape_is_an_error(
     server: ScriptedServer, client: RedcapClient, body: str
 ) -> None:
+    # JSON, but not rows: a malformed answer (exit 4), not REDCap saying no (exit 7).
     server.queue(Answer(200, body))
-    with pytest.raises(RedcapError, match="not a list of rows"):
+    with pytest.raises(RedcapBadAnswer, match=r"not a list of rows|not an object"):
         client.export_records()
 
 

@@ -7,16 +7,26 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from recruit_cli.address import InvalidAddress, address_key, normalise
 from recruit_cli.errors import ConfigError, MailError
 from recruit_cli.mail.message import OutgoingMessage, SendReceipt, Transport
 from recruit_cli.settings import Settings
 
+if TYPE_CHECKING:
+    from recruit_cli.deadline import Deadline
+
 TRANSPORTS = ("outbox", "smtp", "graph")
 
 
-def make_transport(settings: Settings, test_recipient: str | None = None) -> Transport:
+def make_transport(
+    settings: Settings, test_recipient: str | None = None, *, deadline: Deadline | None = None
+) -> Transport:
     """The transport ``settings.email.transport`` names.
+
+    ``deadline`` is the run's bound (``[ops] max_run_minutes``): SMTP and Graph sends stop
+    when it is near (``recruit_cli.deadline``); the outbox is a local directory.
 
     When a test recipient is in effect (``test_recipient`` or
     ``settings.email.test_recipient``), the transport is wrapped so that it refuses any
@@ -34,11 +44,11 @@ def make_transport(settings: Settings, test_recipient: str | None = None) -> Tra
     elif name == "smtp":
         from recruit_cli.mail.transports.smtp import SmtpTransport
 
-        transport = SmtpTransport.from_settings(settings)
+        transport = SmtpTransport.from_settings(settings, deadline=deadline)
     elif name == "graph":
         from recruit_cli.mail.transports.graph import GraphTransport
 
-        transport = GraphTransport.from_settings(settings)
+        transport = GraphTransport.from_settings(settings, deadline=deadline)
     else:
         raise ConfigError(
             f"must be one of {', '.join(TRANSPORTS)}, not {name!r}", key="email.transport"

@@ -11,6 +11,10 @@ retries). Exactly-once rules this module keeps (the outreach pass relies on them
   connection dropped, a read timeout, a 500/502/504 from a gateway that may have passed the
   message on) raises ``DeliveryUncertain`` and is NOT retried: the next pass asks
   ``was_sent(key)``, which looks for the key's single-value extended property in Sent Items.
+
+Pacing is not slowness: when the run's remaining time (``[ops] max_run_minutes``) can't
+cover the next paced send, no send is started (``OutOfTime``, exit 0): the records left
+wait for the next run, instead of the run failing at its bound.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from recruit_cli.address import InvalidAddress, normalise
+from recruit_cli.deadline import Deadline
 from recruit_cli.errors import (
     AuthError,
     DeliveryUncertain,
@@ -106,7 +111,11 @@ def test_message(settings: Settings, to: str) -> OutgoingMessage:
 
 
 class Pacer:
-    """At most ``per_minute`` sends in any rolling 60 s (0 = no pacing)."""
+    """At most ``per_minute`` sends in any rolling 60 s (0 = no pacing), within the run.
+
+    ``deadline``: the run's bound. A send that the remaining time can't cover (its pacing
+    wait included, ``Deadline.allows``) is not started: ``OutOfTime``.
+    """
 
     def __init__(
         self,
@@ -114,21 +123,29 @@ class Pacer:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        deadline: Deadline | None = None,
     ) -> None:
         self.per_minute = per_minute
         self._clock = clock
         self._sleep = sleep
+        self.deadline = deadline if deadline is not None else Deadline.never()
         self._sent: deque[float] = deque()
 
-    def wait(self) -> None:
-        """Block until one more send fits in the window, then count it."""
+    def wait(self, what: str = "the next message") -> None:
+        """Block until one more send fits in the window, then count it.
+
+        Raises:
+            OutOfTime: the run's time can't cover the wait and the send (nothing counted).
+        """
         if self.per_minute <= 0:
+            self.deadline.require_time(what)
             return
         now = self._clock()
         while self._sent and now - self._sent[0] >= 60.0:
             self._sent.popleft()
-        if len(self._sent) >= self.per_minute:
-            delay = 60.0 - (now - self._sent[0])
+        delay = 60.0 - (now - self._sent[0]) if len(self._sent) >= self.per_minute else 0.0
+        self.deadline.require_time(what, wait=delay)
+        if delay > 0:
             log.info("pacing: waiting %.1f s (limit %d per minute)", delay, self.per_minute)
             self._sleep(delay)
             now = self._clock()
@@ -158,14 +175,17 @@ class GraphTransport:
         self.graph = graph
         self.mode = graph.auth.graph.mode
         self.mailbox = graph.auth.graph.mailbox
-        self.pacer = Pacer(per_minute, clock=clock, sleep=sleep)
+        self.pacer = Pacer(per_minute, clock=clock, sleep=sleep, deadline=graph.deadline)
         self.sends = 0  # requests answered 202
 
     @classmethod
-    def from_settings(cls, settings: Settings, **kwargs: Any) -> GraphTransport:
-        """The transport ``[email]`` and ``[email.graph]`` describe."""
+    def from_settings(
+        cls, settings: Settings, *, deadline: Deadline | None = None, **kwargs: Any
+    ) -> GraphTransport:
+        """The transport ``[email]`` and ``[email.graph]`` describe, within the run's
+        ``deadline``."""
         kwargs.setdefault("per_minute", settings.email.per_minute)
-        return cls(GraphClient.from_settings(settings), **kwargs)
+        return cls(GraphClient.from_settings(settings, deadline=deadline), **kwargs)
 
     def _user_path(self) -> str:
         return "/me" if self.mode == "delegated" else f"/users/{self.mailbox}"
@@ -173,7 +193,7 @@ class GraphTransport:
     # ---- Transport ----------------------------------------------------------------------
     def send(self, message: OutgoingMessage) -> SendReceipt:
         """Send one message. 202 is success; see the module docstring for everything else."""
-        self.pacer.wait()
+        self.pacer.wait(f"the message for key {message.key}")
         path = f"{self._user_path()}/sendMail"
         try:
             response = self.graph.request("POST", path, json=to_graph_message(message))

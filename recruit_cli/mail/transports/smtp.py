@@ -5,15 +5,26 @@ a message got. A connection that turns out to be dead before DATA is re-opened o
 message retried; once DATA has started nothing is retried, because the server may already
 have accepted the message (never a duplicate e-mail). SMTP cannot tell afterwards whether a
 message went out, so ``was_sent`` is always None.
+
+Every step runs within the send's wall-clock bound (``[email.smtp] max_send_seconds``, or
+what is left of the run's ``[ops] max_run_minutes``, whichever comes first): smtplib's
+``timeout`` bounds each wait for a reply, and a server that answers a byte at a time would
+otherwise hold the run for ever. Past the bound the connection is cut: before DATA the
+message was not sent (exit 4); from DATA on, delivery is uncertain. Near the end of the run
+no new message is started (``OutOfTime``, exit 0: the next run sends it).
 """
 
 from __future__ import annotations
 
 import smtplib
+import socket
 import ssl
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from functools import partial
+from typing import TypeVar
 
+from recruit_cli.deadline import Deadline, Expired, call_within
 from recruit_cli.errors import (
     AuthError,
     ConfigError,
@@ -31,11 +42,23 @@ from recruit_cli.settings import Settings, SmtpSettings
 
 log = get_logger("mail.smtp")
 
+T = TypeVar("T")
 SECURITY_MODES = ("starttls", "ssl", "none")
+CLOSE_SECONDS = 5.0  # QUIT at the end of a pass: a courtesy, never worth a longer wait
 
 
 class _DeadConnection(Exception):
     """The server went away before DATA: the message can safely be tried again."""
+
+
+class _TooSlow(Exception):
+    """A step of the dialogue passed the send's bound; the connection was cut."""
+
+
+class _Opening:
+    """The connection being opened, so that a cut can reach it before it is returned."""
+
+    conn: smtplib.SMTP | None = None
 
 
 class SmtpTransport:
@@ -49,13 +72,15 @@ class SmtpTransport:
         sender: str,
         *,
         ssl_context: ssl.SSLContext | None = None,
+        deadline: Deadline | None = None,
     ) -> None:
         """Set up the transport; the connection is opened by the first send.
 
         Args:
-            settings: Host, port, security mode, login and timeout.
+            settings: Host, port, security mode, login, timeout and ``max_send_seconds``.
             sender: The envelope sender (``[email] sender``).
             ssl_context: For tests (a private CA); default: the system's trusted CAs.
+            deadline: The run's bound (``[ops] max_run_minutes``); None: none.
         """
         if settings.security not in SECURITY_MODES:
             raise ConfigError(
@@ -70,12 +95,16 @@ class SmtpTransport:
         self.settings = settings
         self.sender = sender
         self.ssl_context = ssl_context or ssl.create_default_context()
+        self.deadline = deadline if deadline is not None else Deadline.never()
+        self._bound = self.deadline  # the bound of the send under way
         self._conn: smtplib.SMTP | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> SmtpTransport:
-        """The transport for ``settings.email``."""
-        return cls(settings.email.smtp, settings.email.sender)
+    def from_settings(
+        cls, settings: Settings, *, deadline: Deadline | None = None
+    ) -> SmtpTransport:
+        """The transport for ``settings.email``, within the run's ``deadline``."""
+        return cls(settings.email.smtp, settings.email.sender, deadline=deadline)
 
     def send(self, message: OutgoingMessage) -> SendReceipt:
         """Send one message; see the module docstring for what is retried.
@@ -89,24 +118,41 @@ class SmtpTransport:
             AuthError: the server refused the login.
             MailSetupError: the server refused the sender (every message would fail).
             MailError: the server refused this message for good.
+            DeadlineExceeded: the run's time bound passed before the message was handed over
+                (from DATA on: DeliveryUncertain).
+            OutOfTime: the run is near its time bound: the message was not started (exit 0).
         """
+        self.deadline.require_time(f"the message for key {message.key}")
+        s = self.settings
+        self._bound = self.deadline.within(
+            s.max_send_seconds, f"[email.smtp] max_send_seconds = {s.max_send_seconds:g}"
+        )
         data = to_bytes(message)
-        conn = self._connection()
         try:
-            self._envelope(conn, message)
-        except _DeadConnection:
-            # Servers close idle connections; nothing of this message was sent yet.
-            self._drop()
-            log.info("the SMTP server closed the connection; reconnecting once")
             conn = self._connection()
             try:
                 self._envelope(conn, message)
-            except _DeadConnection as exc:
+            except _DeadConnection:
+                # Servers close idle connections; nothing of this message was sent yet.
                 self._drop()
-                raise MailUnavailable(
-                    f"{self._where()}: the connection was lost before the message was "
-                    "sent (it was not sent)"
-                ) from exc
+                log.info("the SMTP server closed the connection; reconnecting once")
+                conn = self._connection()
+                try:
+                    self._envelope(conn, message)
+                except _DeadConnection as exc:
+                    self._drop()
+                    raise MailUnavailable(
+                        f"{self._where()}: the connection was lost before the message was "
+                        "sent (it was not sent)"
+                    ) from exc
+        except _TooSlow as exc:
+            what = f"{self._where()}: the message for key {message.key} (not sent)"
+            if self._bound is self.deadline:
+                raise self.deadline.exceeded(what) from exc
+            raise MailUnavailable(
+                f"{self._where()}: no answer within {self._bound.describe()}; the message for "
+                f"key {message.key} was not sent"
+            ) from exc
         return self._data(conn, message, data)
 
     def was_sent(self, key: str) -> bool | None:
@@ -114,13 +160,14 @@ class SmtpTransport:
         return None
 
     def close(self) -> None:
-        """Say QUIT and close the connection, if one is open."""
+        """Say QUIT and close the connection, if one is open (a few seconds at most)."""
         conn, self._conn = self._conn, None
         if conn is not None:
+            seconds = min(CLOSE_SECONDS, self.settings.timeout)
             try:
-                conn.quit()
-            except (smtplib.SMTPException, OSError):
-                conn.close()
+                call_within(seconds, conn.quit, on_expiry=lambda: _cut(conn), name="recruit-smtp")
+            except (smtplib.SMTPException, OSError, Expired):
+                _close_quietly(conn)
 
     # -- the dialogue -------------------------------------------------------------------
 
@@ -128,7 +175,7 @@ class SmtpTransport:
         """MAIL FROM and RCPT TO; raises _DeadConnection if the server went away."""
         who = f"record {message.record_id}: " if message.record_id else ""
         with self._dead_on_disconnect():
-            code, reply = conn.mail(self.sender)
+            code, reply = self._step(conn, lambda: conn.mail(self.sender))
         if code == 421:  # "closing transmission channel": the connection is gone
             raise _DeadConnection()
         if code != 250:
@@ -141,7 +188,7 @@ class SmtpTransport:
             )
         for recipient in message.to:
             with self._dead_on_disconnect():
-                code, reply = conn.rcpt(recipient)
+                code, reply = self._step(conn, partial(conn.rcpt, recipient))
             if code in (250, 251):
                 continue
             if code == 421:
@@ -155,7 +202,12 @@ class SmtpTransport:
     def _data(self, conn: smtplib.SMTP, message: OutgoingMessage, data: bytes) -> SendReceipt:
         """DATA: from here on nothing is retried."""
         try:
-            code, reply = conn.data(data)
+            code, reply = self._step(conn, lambda: conn.data(data))
+        except _TooSlow as exc:
+            raise DeliveryUncertain(
+                f"delivery uncertain: {self._where()} did not finish taking the message for "
+                f"key {message.key} within {self._bound.describe()}"
+            ) from exc
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self._drop()
             raise DeliveryUncertain(
@@ -184,17 +236,39 @@ class SmtpTransport:
 
     def _connection(self) -> smtplib.SMTP:
         if self._conn is None:
-            self._conn = self._connect()
+            opening = _Opening()
+            try:
+                self._conn = call_within(
+                    self._bound.remaining(),
+                    lambda: self._connect(opening),
+                    on_expiry=lambda: _cut(opening.conn),
+                    name="recruit-smtp",
+                )
+            except Expired as exc:
+                raise _TooSlow() from exc
         return self._conn
 
-    def _connect(self) -> smtplib.SMTP:
+    def _step(self, conn: smtplib.SMTP, command: Callable[[], T]) -> T:
+        """One command of the dialogue, within the send's bound; past it, the cut."""
+        try:
+            return call_within(
+                self._bound.remaining(), command, on_expiry=lambda: _cut(conn), name="recruit-smtp"
+            )
+        except Expired as exc:
+            self._drop()
+            raise _TooSlow() from exc
+
+    def _connect(self, opening: _Opening) -> smtplib.SMTP:
         s = self.settings
         conn: smtplib.SMTP | None = None
         try:
+            # Connecting reads the greeting before the object is ours, so a cut can't reach
+            # that one read; the send's bound still holds (call_within stops waiting).
             if s.security == "ssl":
                 conn = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=self.ssl_context)
             else:
                 conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            opening.conn = conn
             conn.ehlo()
             if s.security == "starttls":
                 if not conn.has_extn("starttls"):
@@ -248,8 +322,8 @@ class SmtpTransport:
     def _reset(self, conn: smtplib.SMTP) -> None:
         # RSET so the connection can carry the next message; drop it if even that fails.
         try:
-            conn.rset()
-        except (smtplib.SMTPException, OSError):
+            self._step(conn, conn.rset)
+        except (smtplib.SMTPException, OSError, _TooSlow):
             self._drop()
 
     def _drop(self) -> None:
@@ -258,6 +332,14 @@ class SmtpTransport:
 
     def _where(self) -> str:
         return f"{self.settings.host}:{self.settings.port}"
+
+
+def _cut(conn: smtplib.SMTP | None) -> None:
+    """Shut the connection's socket: a reply being read ends at once (the bound passed)."""
+    sock = getattr(conn, "sock", None) if conn is not None else None
+    if sock is not None:
+        with suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def _close_quietly(conn: smtplib.SMTP | None) -> None:
