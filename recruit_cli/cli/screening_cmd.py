@@ -48,12 +48,12 @@ def _locked_pass(
 ) -> None:
     """Load the settings, hold the run lock, run one pass, render it, exit with its code."""
     from recruit_cli.cli.render import render_pass
-    from recruit_cli.lock import run_lock
+    from recruit_cli.redcap.project import open_project
 
     actx = get_context(ctx)
     actx.env.json = json
     settings = actx.settings()
-    with run_lock(settings.state_dir), _client(settings) as client:
+    with open_project(settings, lock=True) as client:
         result = run_pass(settings, client)
     render_pass(actx.env, result)
     finish(result.exit_code)
@@ -63,11 +63,12 @@ def status(ctx: typer.Context, json: Json = False) -> None:
     """Counts per status and group, review and safety queues, free IDs per group."""
     from recruit_cli.cli.render import render_status
     from recruit_cli.ops.status import status_report
+    from recruit_cli.redcap.project import open_project
 
     actx = get_context(ctx)
     actx.env.json = json
     settings = actx.settings()
-    with _client(settings) as client:
+    with open_project(settings, lock=False) as client:
         report = status_report(settings, client)
     render_status(actx.env, report)
     finish(0)
@@ -110,18 +111,12 @@ def fields(
             actx.env.stdout.write(sf.to_csv(sf.pipeline_field_rows(settings)))
         finish(0)
     from recruit_cli.cli.render import render_pass
-    from recruit_cli.lock import run_lock
+    from recruit_cli.redcap.project import open_project
 
-    with run_lock(settings.state_dir), _client(settings) as client:
+    with open_project(settings, lock=True) as client:
         result = sf.setup_fields(settings, client, dry_run=dry_run)
     render_pass(actx.env, result)
     finish(result.exit_code)
-
-
-def _client(settings: Settings) -> RedcapClient:
-    from recruit_cli.redcap.client import RedcapClient
-
-    return RedcapClient.from_settings(settings)
 
 
 def register(app: typer.Typer) -> None:

@@ -13,6 +13,7 @@ from recruit_cli.doctor.project import check_project
 from recruit_cli.errors import ConfigError, RecruitError, ServiceUnavailable
 from recruit_cli.exit_codes import ExitCode
 from recruit_cli.redact import safe_url
+from recruit_cli.redcap.project import ProjectShape, unsupported
 
 if TYPE_CHECKING:
     from recruit_cli.redcap.client import RedcapClient
@@ -27,6 +28,7 @@ def doctor(load: Callable[[], Settings]) -> DoctorReport:
     answers with its checklist, as text or JSON, whatever is broken. Without a token the
     local checks still run (``run_doctor``).
     """
+    from recruit_cli.deadline import run_deadline
     from recruit_cli.redcap.client import RedcapClient
 
     try:
@@ -35,7 +37,7 @@ def doctor(load: Callable[[], Settings]) -> DoctorReport:
         return DoctorReport((Check("configuration loads", FAIL, str(exc), exc.exit_code),))
     loaded = Check("configuration loads", OK, str(settings.path or ""))
     try:
-        client = RedcapClient.from_settings(settings)
+        client = RedcapClient.from_settings(settings, deadline=run_deadline(settings))
     except ConfigError as exc:  # no token yet: still show every check that needs none
         report = run_doctor(settings, None, no_client=str(exc))
     else:
@@ -73,6 +75,9 @@ def run_doctor(
         return DoctorReport(tuple(checks))
     checks.append(Check("REDCap reachable", OK, safe_url(settings.redcap.url)))
     checks.append(Check("token accepted", OK, f"project {info.get('project_title', '')!r}"))
+    problem = unsupported(ProjectShape.from_info(info))
+    shape = Check("project shape", FAIL, problem, ExitCode.CONFIG) if problem else None
+    checks.append(shape or Check("project shape", OK, "classic: one row per record"))
     try:
         metadata = client.export_metadata()
     except RecruitError as exc:

@@ -113,10 +113,9 @@ def run_demo(
 ) -> DemoResult:
     """Run the demo in ``directory``; the result holds `recruit status` at the end."""
     from recruit_cli.config import load_settings
-    from recruit_cli.lock import run_lock
     from recruit_cli.ops.run import run_all
     from recruit_cli.ops.status import status_report
-    from recruit_cli.redcap.client import RedcapClient
+    from recruit_cli.redcap.project import open_project
     from recruit_cli.sandbox import run_sandbox
 
     directory = directory.resolve()
@@ -137,14 +136,10 @@ def run_demo(
         )
         write_private(directory / ".env", env_text.encode())
         settings = load_settings(config)
-        client = RedcapClient.from_settings(settings)
-        try:
-            with run_lock(settings.state_dir):
-                run = run_all(settings, client, now=now)
+        with open_project(settings, lock=True) as client:
+            run = run_all(settings, client, now=now)
             report_path = _write_report(settings, client, now=now)
             status = status_report(settings, client)
-        finally:
-            client.close()
     outbox = settings.email.outbox_dir
     return DemoResult(
         directory=directory,

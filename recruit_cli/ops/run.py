@@ -14,6 +14,11 @@ fails is reported and the later steps still run when that is safe:
   records in its own starting status, so a later step never builds on an earlier one's
   failure.
 
+- when the run reaches its time bound (``[ops] max_run_minutes``: REDCap or the mail
+  service too slow), the step under way stops with exit 4 naming the setting, and the later
+  steps are reported as skipped: the run ends, releases the lock, and cron's MAILTO and the
+  health-check ping hear of it, so the next cycle (and its safety alerts) starts on time.
+
 An exception that is not a ``RecruitError`` is a bug; it ends the run (exit 1), since
 nothing can be said about what is safe after it.
 
@@ -29,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from recruit_cli.errors import (
     AuthError,
+    LockHeld,
     MailError,
     RecruitError,
     RedcapTokenRejected,
@@ -40,6 +46,7 @@ from recruit_cli.logs import get_logger
 from recruit_cli.results import PassResult, RecordAction
 
 if TYPE_CHECKING:
+    from recruit_cli.deadline import Deadline
     from recruit_cli.mail.message import Transport
     from recruit_cli.redcap.client import RedcapClient
     from recruit_cli.settings import Settings
@@ -91,9 +98,15 @@ class _TransportHolder:
     skips the other mail steps instead of failing each of them the same way.
     """
 
-    def __init__(self, settings: Settings, factory: Callable[[Settings], Transport] | None):
+    def __init__(
+        self,
+        settings: Settings,
+        factory: Callable[[Settings], Transport] | None,
+        deadline: Deadline | None = None,
+    ):
         self._settings = settings
         self._factory = factory
+        self._deadline = deadline
         self._transport: Transport | None = None
         self.failed: RecruitError | None = None
 
@@ -103,7 +116,7 @@ class _TransportHolder:
                 if self._factory is None:
                     from recruit_cli.mail.transports import make_transport
 
-                    self._transport = make_transport(self._settings)
+                    self._transport = make_transport(self._settings, deadline=self._deadline)
                 else:
                     self._transport = self._factory(self._settings)
             except RecruitError as exc:
@@ -122,39 +135,44 @@ def run_cycle(
     dry_run: bool = False,
     transport_factory: Callable[[Settings], Transport] | None = None,
 ) -> PassResult:
-    """One cron cycle: the lock, the health-check pings, and every pass (``run_all``).
+    """One cron cycle: the project's lock, the health-check pings, and every pass.
 
-    The lock comes first: a run that finds another one in progress raises ``LockHeld``
-    (exit 0) without pinging, so the monitor sees one start and one end per real run. The
-    end ping carries the exit status the process ends with, also when a step raised: a
-    ``RecruitError``'s code, 130 for Ctrl-C (``ExitCode.INTERRUPTED``), 1 for anything else
-    (a bug). A dry run pings nothing: it is not the scheduled job.
+    The run's time bound (``[ops] max_run_minutes``) starts first; then the project info
+    (its shape, and its id for the lock: ``open_project``), then the lock. A run that finds
+    another one in progress raises ``LockHeld`` (exit 0) without pinging, so the monitor
+    sees one start and one end per real run. The end ping carries the exit status the
+    process ends with, also when a step raised: a ``RecruitError``'s code, 130 for Ctrl-C
+    (``ExitCode.INTERRUPTED``), 1 for anything else (a bug); a run that failed before it
+    held the lock (REDCap down, a project recruit can't work on) pings its start and that
+    end together. A dry run pings nothing: it is not the scheduled job.
     """
-    from recruit_cli.lock import run_lock
+    from recruit_cli.deadline import run_deadline
     from recruit_cli.ops.healthcheck import ping
-    from recruit_cli.redcap.client import RedcapClient
+    from recruit_cli.redcap.project import open_project
 
     url = "" if dry_run else settings.ops.healthcheck_url
-    with run_lock(settings.state_dir):
-        code: int = ExitCode.UNEXPECTED
-        try:
+    deadline = run_deadline(settings)
+    code: int = ExitCode.UNEXPECTED
+    started = False
+    try:
+        with open_project(settings, lock=True, deadline=deadline) as client:
+            started = True
             ping(url, "start")  # in the try: a Ctrl-C during it still ends with /130
-            client = RedcapClient.from_settings(settings)
-            try:
-                result = run_all(
-                    settings, client, dry_run=dry_run, transport_factory=transport_factory
-                )
-            finally:
-                client.close()
-            code = result.exit_code
-        except RecruitError as exc:
-            code = exc.exit_code
-            raise
-        except KeyboardInterrupt:
-            code = ExitCode.INTERRUPTED  # what cli.main exits with
-            raise
-        finally:
-            ping(url, str(int(code)))
+            result = run_all(settings, client, dry_run=dry_run, transport_factory=transport_factory)
+        code = result.exit_code
+    except LockHeld:
+        url = ""  # another run is this cycle's: it pings
+        raise
+    except RecruitError as exc:
+        code = exc.exit_code
+        raise
+    except KeyboardInterrupt:
+        code = ExitCode.INTERRUPTED  # what cli.main exits with
+        raise
+    finally:
+        if not started:
+            ping(url, "start")
+        ping(url, str(int(code)))
     return result
 
 
@@ -173,7 +191,7 @@ def run_all(
     from recruit_cli.screening.assign import assign_pass
     from recruit_cli.screening.screen import screen_pass
 
-    transport = _TransportHolder(settings, transport_factory)
+    transport = _TransportHolder(settings, transport_factory, client.deadline)
     passes: dict[str, Callable[[], PassResult]] = {
         "screen": lambda: screen_pass(settings, client, dry_run=dry_run),
         "alert": lambda: alert_pass(settings, client, transport.get(), dry_run=dry_run, now=now),
@@ -182,11 +200,13 @@ def run_all(
         "notify": lambda: notify_pass(settings, client, transport.get(), dry_run=dry_run, now=now),
     }
     outcomes: list[StepOutcome] = []
-    redcap_down = mail_down = ""
+    all_down = mail_down = ""  # why every later step, or every mail step, is skipped
     log.info("run: start%s", " (dry run)" if dry_run else "")
     try:
         for step in STEPS:
-            blocked = redcap_down or (mail_down if step in MAIL_STEPS else "")
+            if client.deadline.expired():
+                all_down = f"the run reached its time bound ({client.deadline.describe()})"
+            blocked = all_down or (mail_down if step in MAIL_STEPS else "")
             if blocked:
                 outcomes.append(StepOutcome(step, None, error=f"skipped: {blocked}", skipped=True))
                 log.info("run: %s skipped: %s", step, blocked)
@@ -199,7 +219,7 @@ def run_all(
                 log.info("run: %s failed (exit %d): %s", step, exc.exit_code, exc)
                 outcomes.append(StepOutcome(step, None, error=str(exc), exit_code=exc.exit_code))
                 if _is_redcap_failure(exc):
-                    redcap_down = f"REDCap failed in {step}"
+                    all_down = f"REDCap failed in {step}"
                 elif transport.failed is exc:
                     mail_down = "the mail transport could not be set up"
                 elif isinstance(exc, MailError | AuthError | ServiceUnavailable):

@@ -72,19 +72,18 @@ def mail_command(
             the pass) records that can't be sent to as asked.
         LockHeld: another run holds the lock (not for a preview, which changes nothing).
     """
-    from recruit_cli.lock import run_lock
     from recruit_cli.mail.transports import make_transport
     from recruit_cli.outreach.invite import invite_pass
     from recruit_cli.outreach.notify import notify_pass
     from recruit_cli.outreach.preview import preview_message, send_test_copies
-    from recruit_cli.redcap.client import RedcapClient
+    from recruit_cli.redcap.project import open_project
 
     kind = KINDS[command]
     settings = with_test_recipient(settings, to)
     if preview is not None:
         if records or resend or dry_run:
             raise UsageError("--preview cannot be combined with --record, --resend or --dry-run")
-        with RedcapClient.from_settings(settings) as client:
+        with open_project(settings, lock=False) as client:
             message = preview_message(settings, client, preview, kind)
         return Preview(
             preview,
@@ -100,8 +99,8 @@ def mail_command(
         # anything; --to is for looking at named records' messages, so it needs --record.
         raise UsageError("--to needs --record (and cannot be combined with --resend)")
     run_pass = invite_pass if command == "invite" else notify_pass
-    with run_lock(settings.state_dir), RedcapClient.from_settings(settings) as client:
-        transport = make_transport(settings)
+    with open_project(settings, lock=True) as client:
+        transport = make_transport(settings, deadline=client.deadline)
         try:
             if to is not None and records:
                 return send_test_copies(settings, client, transport, records, kind, dry_run=dry_run)

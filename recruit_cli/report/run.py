@@ -22,6 +22,7 @@ from recruit_cli.report.render import CONTENT_TYPES, FORMATS, render
 from recruit_cli.results import PassResult
 
 if TYPE_CHECKING:
+    from recruit_cli.deadline import Deadline
     from recruit_cli.mail.message import Transport
     from recruit_cli.redcap.client import RedcapClient
     from recruit_cli.report.model import ReportData
@@ -165,7 +166,13 @@ def report_pass(
     if recipients:
         try:
             emailed = _send(
-                settings, data, file, recipients, explicit=bool(email), transport=transport
+                settings,
+                data,
+                file,
+                recipients,
+                explicit=bool(email),
+                transport=transport,
+                deadline=client.deadline,
             )
             if not emailed:
                 notices.append(f"report {data.period_label} was already e-mailed; not sent again")
@@ -195,17 +202,13 @@ def run_report(
     Raises:
         UsageError: a bad format, period or address.
     """
-    import contextlib
-
-    from recruit_cli.lock import run_lock
-    from recruit_cli.redcap.client import RedcapClient
+    from recruit_cli.redcap.project import open_project
 
     if fmt not in FORMATS:
         raise UsageError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
     resolve_period(settings.study.timezone, week=week, since=since, until=until)
     sends = bool(email or settings.report.recipients) and not dry_run
-    lock = run_lock(settings.state_dir) if sends else contextlib.nullcontext()
-    with RedcapClient.from_settings(settings) as client, lock:
+    with open_project(settings, lock=sends) as client:
         return report_pass(
             settings,
             client,
@@ -227,6 +230,7 @@ def _send(
     *,
     explicit: bool,
     transport: Transport | None,
+    deadline: Deadline,
 ) -> bool:
     from recruit_cli.mail.compose import compose
     from recruit_cli.mail.message import Attachment
@@ -234,7 +238,7 @@ def _send(
 
     key = f"report:{data.period_label}:{settings.email.template_version}"
     own = transport is None
-    sender = make_transport(settings) if transport is None else transport
+    sender = make_transport(settings, deadline=deadline) if transport is None else transport
     try:
         if not explicit and sender.was_sent(key) is True:
             return False

@@ -10,10 +10,11 @@ import pytest
 from ops_support import no_retry_waits, ping_server, write_study
 
 from recruit_cli.cli.main import run
-from recruit_cli.lock import run_lock
+from recruit_cli.lock import lock_name, run_lock
 from recruit_cli.mail.transports.outbox import eml_name
 from recruit_cli.redcap.client import RedcapClient
 from recruit_cli.sandbox import run_sandbox
+from recruit_cli.sandbox.project import PROJECT_ID
 
 TERMINAL = {
     "eligible_invited",
@@ -131,11 +132,10 @@ def test_redcap_unreachable_exits_4_pings_the_failure_and_skips_the_rest(
         )
         assert run(["-v", "-c", str(config), "run", "--json"]) == 4
     out, err = capsys.readouterr()
-    payload = json.loads(out)
-    steps = {s["step"]: s for s in payload["data"]["steps"]}
-    assert steps["screen"]["exit_code"] == 4
+    # The run stops at its first call (the project info, before the lock): no step ran.
+    assert out == ""
+    assert "REDCap at 127.0.0.1" in err and "unavailable (content=project)" in err
     assert err.count("could not connect; retrying in 0s") == 3  # [redcap] retries = 3
-    assert all(steps[s]["skipped"] for s in ("alert", "assign", "invite", "notify"))
     assert paths == ["/ping/check-uuid/start", "/ping/check-uuid/4"]
     assert not (tmp_path / "outbox").exists() or not list((tmp_path / "outbox").iterdir())
 
@@ -167,7 +167,7 @@ def test_a_second_run_while_one_holds_the_lock_exits_0_and_does_nothing(tmp_path
     with run_sandbox(demo=10) as sb:
         config = write_study(tmp_path, sb.url, sb.token)
         before = _records(sb.url, sb.token)
-        with run_lock(tmp_path / "state"):
+        with run_lock(tmp_path / "state", lock_name(sb.url, str(PROJECT_ID))):
             assert run(["-c", str(config), "run"]) == 0
         assert _records(sb.url, sb.token) == before
 

@@ -35,7 +35,8 @@ def test_a_command_refused_by_redcap_exits_7_with_redcaps_message(
 ) -> None:
     assert run(["-c", str(config), "status"]) == ExitCode.REFUSED == 7
     err = capsys.readouterr().err
-    said = f"REDCap refused content=record action=export (HTTP 400): {REFUSAL}"
+    # Every command's first call is the project info (its shape, and the lock's key).
+    said = f"REDCap refused content=project (HTTP 400): {REFUSAL}"
     assert f"recruit: error: {said}" in err
     assert "unexpected" not in err and TOKEN not in err
     assert len(server.requests) == 1  # a refusal is not retried

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from recruit_cli.cli.main import run
-from recruit_cli.lock import run_lock
+from recruit_cli.lock import lock_name, run_lock
 from recruit_cli.redcap.client import RedcapClient
 from recruit_cli.sandbox import Sandbox
+from recruit_cli.sandbox.project import PROJECT_ID
 
 TOKEN_ENV = "RECRUIT_REPORT_TEST_TOKEN"
 PLANTED_EMAIL = "planted.cli.person@example.net"
@@ -217,9 +218,10 @@ def test_dry_run_writes_and_sends_nothing(
 
 
 def test_only_a_report_that_is_e_mailed_waits_for_the_run_lock(
-    project: Path, capsys: pytest.CaptureFixture[str]
+    project: Path, sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with run_lock(project.parent / "state"):  # a `recruit run` in progress
+    held = lock_name(sandbox.url, str(PROJECT_ID))
+    with run_lock(project.parent / "state", held):  # a `recruit run` in progress
         assert recruit(project, "--week", "2026-W47", "--email", "pi@example.org") == 0
         assert "another recruit run" in capsys.readouterr().err
         assert not (project.parent / "reports").exists()  # it did not start

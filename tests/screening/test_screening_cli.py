@@ -10,10 +10,11 @@ import pytest
 from screening_data import DEMO_CONFIG, GOOD, pipeline_state, write_config
 
 from recruit_cli.cli.main import run
-from recruit_cli.lock import run_lock
+from recruit_cli.lock import lock_name, run_lock
 from recruit_cli.redcap.client import RedcapClient
 from recruit_cli.sandbox import Sandbox, run_sandbox
 from recruit_cli.sandbox.demo import DEMO_METADATA
+from recruit_cli.sandbox.project import PROJECT_ID
 
 
 @pytest.fixture
@@ -170,7 +171,7 @@ def test_lock_held_exits_0_with_a_notice(
 ) -> None:
     cfg = str(write_config(tmp_path, cli_env.url))
     seed(cli_env, {"record_id": "1"})
-    with run_lock(tmp_path / "state"):
+    with run_lock(tmp_path / "state", lock_name(cli_env.url, str(PROJECT_ID))):
         code, _, err = recruit(capsys, "--config", cfg, "screen")
     assert code == 0 and "another recruit run" in err
     assert state(cli_env)["1"]["pipeline_processing_status"] == ""
