@@ -209,10 +209,11 @@ def test_a_bug_in_a_step_ends_the_run_and_still_pings_exit_1(tmp_path: Path) -> 
 
 def test_ctrl_c_ends_the_run_with_130_and_pings_it(tmp_path: Path) -> None:
     """SIGINT while the run waits on REDCap: the process exits 130 and the monitor is told."""
-    # Every REDCap answer is 30 s late, so the run is still at its start ping or its first
-    # request when the signal comes (the sandbox's handler threads are daemons: none of
-    # that wait is waited for).
-    with run_sandbox(demo=5, faults="delay=30") as sb, ping_server() as (url, pings):
+    # Every REDCap answer is 5 s late: the project info (read before the lock and the start
+    # ping) takes that long, and the run is then at its start ping or its first request
+    # when the signal comes (the sandbox's handler threads are daemons: none of the wait
+    # of that request is waited for).
+    with run_sandbox(demo=5, faults="delay=5") as sb, ping_server() as (url, pings):
         config = write_study(
             tmp_path, sb.url, sb.token, extra=f'\n[ops]\nhealthcheck_url = "{url}"\n'
         )
