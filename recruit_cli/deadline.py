@@ -89,8 +89,12 @@ class Deadline:
         return self.setting or "no bound"
 
     def exceeded(self, what: str) -> DeadlineExceeded:
-        """The error for ``what`` not done in time (to raise)."""
-        return DeadlineExceeded(f"{what}: not done within {self.describe()}", setting=self.setting)
+        """The error for ``what`` not done in time (to raise). Only the run's deadline is
+        raised this way; a request's own bound is the client's to report."""
+        return DeadlineExceeded(
+            f"{what}: not done when the run reached its time bound ({self.describe()})",
+            setting=self.setting,
+        )
 
     def check(self, what: str) -> None:
         """Raise ``DeadlineExceeded`` if the moment has passed (before starting ``what``)."""
