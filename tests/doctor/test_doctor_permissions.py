@@ -14,9 +14,12 @@ from pathlib import Path
 import pytest
 
 from recruit_cli.cli.main import run
+from recruit_cli.config import load_settings
+from recruit_cli.lock import lock_name
 from recruit_cli.ops.demo import demo_config_text
 from recruit_cli.sandbox import run_sandbox
 from recruit_cli.sandbox.demo import DEMO_METADATA
+from recruit_cli.sandbox.project import PROJECT_ID
 
 
 @pytest.fixture
@@ -53,8 +56,14 @@ def _wide_outbox(study: Path) -> None:
     (study.parent / "outbox").chmod(0o777)
 
 
+def _lock_file(study: Path) -> Path:
+    """The study's lock file: named after its REDCap project (recruit_cli.lock.lock_name)."""
+    url = load_settings(study, environ={}).redcap.url
+    return study.parent / "state" / f"{lock_name(url, str(PROJECT_ID))}.lock"
+
+
 def _linked_lock(study: Path) -> None:
-    (study.parent / "state" / "recruit.lock").symlink_to(study.parent / "elsewhere")
+    _lock_file(study).symlink_to(study.parent / "elsewhere")
 
 
 CASES: dict[str, tuple[Callable[[Path], None], str, str]] = {
@@ -88,5 +97,5 @@ def test_the_lock_refuses_a_symbolic_link(study: Path, capsys: pytest.CaptureFix
     _linked_lock(study)
     assert run(["-c", str(study), "run"]) == 3
     err = capsys.readouterr().err
-    assert "recruit.lock" in err and "symbolic link" in err
+    assert _lock_file(study).name in err and "symbolic link" in err
     assert not target.exists()  # nothing was created or written through the link
