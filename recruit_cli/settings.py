@@ -243,6 +243,10 @@ class EmailSettings:
     test_recipient: str | None = None  # redirect every message here
     per_minute: int = 30  # pacing under the mailbox limit; 0 = no pacing
     resend_uncertain: bool = False  # smtp: resend when delivery can't be verified
+    # How long a run's open claim holds a record against other recruit runs (other hosts,
+    # other state directories): a claim older than this was left by a run that stopped,
+    # and is taken over. Longer than any pass runs (see outreach.acquire).
+    claim_lease_minutes: float = 60.0
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     graph: GraphSettings = field(default_factory=GraphSettings)
 
