@@ -75,6 +75,11 @@ log = logging.getLogger("recruit.outreach")
 # between hosts and a send still in flight when the time ran out.
 LEASE_USABLE = 0.75
 
+BACKED_OFF = (
+    "backed off: another recruit run was claiming it at the same moment; a later pass "
+    "takes it once [email] claim_lease_minutes have passed"
+)
+
 Read = Callable[[Sequence[str]], dict[str, Row]]  # record ids -> rows read afresh
 Redecide = Callable[[Decision, Row], Decision]  # the first decision, the fresh row -> again
 Report = Callable[[str, str, str], None]  # (record id, action, detail), ok=True
@@ -135,9 +140,16 @@ class Acquirer:
         Raises what the ledger and ``read`` raise (REDCap unavailable...); claims written
         by then are left to expire: without step 4 this run can't know it holds them.
         """
+        todo = self.check(self.intend(window))
+        return self.confirm(*self.claim(todo)) if todo else []
+
+    def intend(self, window: Sequence[Decision]) -> list[Decision]:
+        """Step 1, W(x). Returns the records to go on with (those REDCap took the intent of).
+
+        Marks, reviews and releases pending from the last window ride along.
+        """
         f = self.settings.fields
         ids = [d.record_id for d in window]
-        # 1. W(x). Marks, reviews and releases pending from the last window ride along.
         stamp = claims.intent(self.run, self.now())
         out = self.ledger.flush([{f.record_id: rid, f.email_intent: stamp} for rid in ids])
         crash_point("outreach.after_intent")
@@ -146,9 +158,11 @@ class Acquirer:
                 if rid not in out.refused:
                     self.report(rid, "skipped", "REDCap answered the claim only on a retry")
             return []
-        window = [d for d in window if d.record_id not in out.refused]
-        # 2. R(y), and decide again.
-        fresh = self.read([d.record_id for d in window])
+        return [d for d in window if d.record_id not in out.refused]
+
+    def check(self, window: Sequence[Decision]) -> list[Decision]:
+        """Step 2, R(y): read the window afresh and decide again. Returns what to claim."""
+        fresh = self.read([d.record_id for d in window]) if window else {}
         todo: list[Decision] = []
         for d in window:
             row = fresh.get(d.record_id)
@@ -165,15 +179,20 @@ class Acquirer:
                 todo.append(again)
             else:
                 self.settle(again)
-        if not todo:
-            return []
-        # 3. W(y).
+        return todo
+
+    def claim(self, todo: Sequence[Decision]) -> tuple[list[Decision], float]:
+        """Step 3, W(y). Returns the records claimed and when (``time.monotonic()``)."""
         at, claimed_at = self.now(), time.monotonic()
         out = self.ledger.flush([self._claim_row(d, at) for d in todo])
         crash_point("outreach.after_claim")
-        todo = [d for d in todo if d.record_id not in out.refused]
-        # 4. R(x).
-        fresh = self.read([d.record_id for d in todo])
+        return [d for d in todo if d.record_id not in out.refused], claimed_at
+
+    def confirm(self, todo: Sequence[Decision], claimed_at: float) -> list[Held]:
+        """Step 4, R(x): the records whose intent is still this run's are held; from the
+        others this run backs off."""
+        f = self.settings.fields
+        fresh = self.read([d.record_id for d in todo]) if todo else {}
         crash_point("outreach.after_hold")
         held: list[Held] = []
         for d in todo:
@@ -182,12 +201,7 @@ class Acquirer:
                 held.append(Held(d, row, claimed_at))
             else:
                 log.info("%s: record %s: backed off (another run)", self.spec.command, d.record_id)
-                self.report(
-                    d.record_id,
-                    "skipped",
-                    "backed off: another recruit run was claiming it at the same moment; a "
-                    "later pass takes it once [email] claim_lease_minutes have passed",
-                )
+                self.report(d.record_id, "skipped", BACKED_OFF)
         return held
 
     def _claim_row(self, d: Decision, at: datetime) -> dict[str, str]:
