@@ -78,3 +78,14 @@ def test_assign_gives_the_others_their_ids_and_reports_the_refused_record(
     assert len(set(ids.values())) == 5 and all(3000 <= int(i) <= 3005 for i in ids.values())
     assert held["3"]["assigned_study_id"] == ""
     assert held["3"]["pipeline_processing_status"] == "eligible"  # waits for the next pass
+
+
+def test_screen_refused_for_every_record_is_redcap_saying_no(
+    sb: Sandbox, cfg: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Not one record's problem (a validation or a rights gap on the pipeline fields): each
+    # record is still tried on its own, and the command exits 7, not 5.
+    sb.set_faults(",".join(f"locked={i}" for i in range(1, 8)))
+    code, doc = recruit_json(capsys, cfg, "screen")
+    assert code == ExitCode.REFUSED
+    assert all(a["ok"] is False and LOCKED[:-2] in str(a["detail"]) for a in actions(doc).values())
