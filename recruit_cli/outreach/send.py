@@ -34,7 +34,6 @@ from recruit_cli.errors import (
     MailError,
     RecipientRejected,
     RecruitError,
-    UsageError,
 )
 from recruit_cli.exit_codes import ExitCode, worst
 from recruit_cli.faultpoints import crash_point
@@ -47,14 +46,11 @@ from recruit_cli.outreach.plan import (
     Row,
     Spec,
     Verdict,
-    check_requested,
     contact_refused,
     decide,
-    message_key,
-    plan_pass,
     planned_action,
 )
-from recruit_cli.outreach.result import OutreachDetails, Tally
+from recruit_cli.outreach.result import Tally
 from recruit_cli.outreach.rows import Ledger, Refusal
 from recruit_cli.redcap.client import RedcapClient
 from recruit_cli.redcap.writes import RecordWriter
@@ -426,59 +422,3 @@ class Outreach:
 
     def _lease(self) -> Lease:
         return Lease(self._now(), self.settings.email.claim_lease_minutes)
-
-
-def run_outreach(
-    settings: Settings,
-    client: RedcapClient,
-    transport: Transport,
-    spec: Spec,
-    *,
-    build: Build,
-    records: Sequence[str] | None = None,
-    resend: bool = False,
-    dry_run: bool = False,
-    now: datetime | None = None,
-    recheck_after: float = RECHECK_AFTER,
-) -> PassResult:
-    """Run one outreach pass of ``spec``'s kind (the body of invite/notify/alert passes).
-
-    ``recheck_after``: see ``Outreach``.
-
-    Raises:
-        UsageError: ``--resend`` without records, or a requested record that is unknown,
-            in the wrong status, or already done without ``resend``.
-        ServiceUnavailable, RedcapError: the selecting export failed (nothing happened).
-    """
-    if resend and not records:
-        raise UsageError("--resend needs --record ID: it never applies to a whole pass")
-    calls = client.calls
-    fields = list(spec.fields)
-    lease = Lease(now or datetime.now(UTC), settings.email.claim_lease_minutes)
-    if records:
-        rows = client.export_records(records=list(records), fields=fields)
-        check_requested(settings, spec, rows, records, resend=resend, lease=lease)
-    else:
-        rows = client.export_records(fields=fields, filter_logic=spec.filter_logic)
-    decisions = plan_pass(
-        settings,
-        spec,
-        rows,
-        keys=lambda row: message_key(settings, row, spec.kind),
-        lease=lease,
-        resend=resend,
-    )
-    read_ids = [row.get(settings.fields.record_id, "") for row in rows]
-    engine = Outreach(
-        settings,
-        client,
-        transport,
-        spec,
-        build=build,
-        read_ids=read_ids,
-        now=now,
-        recheck_after=recheck_after,
-    )
-    result = engine.dry_run(decisions) if dry_run else engine.apply(decisions)
-    details = replace(result.detail(OutreachDetails), redcap_calls=client.calls - calls)
-    return replace(result, details=(details,))
