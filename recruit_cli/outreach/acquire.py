@@ -151,7 +151,8 @@ class Acquirer:
         f = self.settings.fields
         ids = [d.record_id for d in window]
         stamp = claims.intent(self.run, self.now())
-        out = self.ledger.flush([{f.record_id: rid, f.email_intent: stamp} for rid in ids])
+        rows = [{f.record_id: rid, f.email_intent: stamp} for rid in ids]
+        out = self.ledger.flush(rows, what="intent")
         crash_point("outreach.after_intent")
         if out.retried:
             for rid in ids:

@@ -176,6 +176,7 @@ class Outreach:
     # -- steps ------------------------------------------------------------------------------
 
     def _window(self, window: Sequence[Decision]) -> None:
+        self._open = {}
         held = self._call(lambda: self.acquirer.acquire(window))
         self._read_at = time.monotonic()
         self._open = {h.decision.record_id: h for h in held}
@@ -199,12 +200,11 @@ class Outreach:
             self._send(job)
 
     def _redecide(self, first: Decision, row: Row) -> Decision:
-        again = decide(
-            self.settings, self.spec, row, key=first.key, lease=self._lease(), resend=first.resend
+        """Decide again on a fresh row, under the key first planned (a resend's stays)."""
+        lease = self._lease()
+        return decide(
+            self.settings, self.spec, row, key=first.key, lease=lease, resend=first.resend
         )
-        if again.verdict is Verdict.SEND:
-            again = replace(again, key=first.key)  # a resend keeps the key it was planned with
-        return again
 
     def _reconcile(self, h: Held) -> Decision:
         """Resolve the stale open claim this run took over. Returns the decision: SEND
