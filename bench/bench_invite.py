@@ -19,7 +19,7 @@ from typing import Any
 from recruit_cli.config import settings_from_mapping
 from recruit_cli.mail.transports import make_transport
 from recruit_cli.outreach.invite import invite_pass
-from recruit_cli.outreach.send import OutreachDetails
+from recruit_cli.outreach.result import OutreachDetails
 from recruit_cli.redcap.client import RedcapClient
 from recruit_cli.sandbox import run_sandbox
 from recruit_cli.sandbox.microsoft import run_microsoft_sandbox

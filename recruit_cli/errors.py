@@ -179,6 +179,12 @@ class AuthError(RecruitError):
     exit_code = ExitCode.AUTH
 
 
+class UnsafeWrite(RecruitError):
+    """A pass tried to import what recruit never writes: a field that is not a pipeline
+    field, or a record id the pass did not read from REDCap. A bug in recruit (exit 1),
+    caught before anything was sent (``redcap.writes.RecordWriter``)."""
+
+
 class LockHeld(RecruitError):
     """Another recruit run on this host holds the lock: not a failure."""
 

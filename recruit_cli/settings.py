@@ -129,7 +129,10 @@ class FieldMap:
     # Added by recruit (``recruit setup fields`` creates them):
     group: str = "pipeline_group"
     screened_at: str = "pipeline_screened_timestamp"
-    email_claim: str = "pipeline_email_claim"  # exactly-once claim: "<key>|<state>|<iso time>"
+    # exactly-once claim: "<key>|<state>|<iso time>|<run id>" (outreach.claims); with
+    # email_intent, the two registers of outreach's mutual exclusion (outreach.acquire)
+    email_claim: str = "pipeline_email_claim"
+    email_intent: str = "pipeline_email_intent"  # "<run id>|<iso time>": who last tried
     safety_alerted_at: str = "pipeline_safety_alert_timestamp"
     safety_ack: str = "pipeline_safety_acknowledged"  # staff set this to acknowledge
     # Optional, None when the project has no such field:
@@ -137,6 +140,27 @@ class FieldMap:
     do_not_contact: str | None = None
     submitted_at: str | None = None  # survey timestamp field, for the report
     booked_at: str | None = None  # when the e-consent session was booked, once known
+
+    def written(self) -> frozenset[str]:
+        """The pipeline fields recruit writes: the only fields any pass may import.
+
+        Not the record id (the key of every row), nor anything staff or participants fill
+        in (the safety acknowledgement, the address, do-not-contact, ...).
+        """
+        return frozenset(
+            {
+                self.status,
+                self.reasons,
+                self.invited_at,
+                self.notified_at,
+                self.study_id,
+                self.group,
+                self.screened_at,
+                self.email_claim,
+                self.email_intent,
+                self.safety_alerted_at,
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -230,6 +254,10 @@ class EmailSettings:
     test_recipient: str | None = None  # redirect every message here
     per_minute: int = 30  # pacing under the mailbox limit; 0 = no pacing
     resend_uncertain: bool = False  # smtp: resend when delivery can't be verified
+    # How long a run's open claim holds a record against other recruit runs (other hosts,
+    # other state directories): a claim older than this was left by a run that stopped,
+    # and is taken over. Longer than any pass runs (see outreach.acquire).
+    claim_lease_minutes: float = 60.0
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     graph: GraphSettings = field(default_factory=GraphSettings)
 

@@ -16,7 +16,7 @@ from recruit_cli.exit_codes import ExitCode
 from recruit_cli.msgraph.auth import SignInStatus
 from recruit_cli.msgraph.outcomes import SignOut, TokenCheck
 from recruit_cli.ops.run import RunDetails, StepOutcome
-from recruit_cli.outreach.send import OutreachDetails
+from recruit_cli.outreach.result import OutreachDetails
 from recruit_cli.report.run import ReportDetails
 from recruit_cli.results import Details, PassResult, RecordAction, combine
 from recruit_cli.screening.assign import AssignDetails

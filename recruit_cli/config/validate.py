@@ -259,6 +259,7 @@ def _numbers(s: Settings, ctx: Context) -> None:
     _bounds(s, ctx)
     if not 1 <= s.email.smtp.port <= 65535:
         raise ctx.error("must be a TCP port (1-65535)", ("email", "smtp", "port"))
+    _lease(s, ctx)
     if s.email.per_minute < 0:
         raise ctx.error("must be 0 (no pacing) or more", ("email", "per_minute"))
     if s.report.suppress_below < 0:
@@ -283,6 +284,14 @@ def _bounds(s: Settings, ctx: Context) -> None:
             f"must be more than 0 and at most {MAX_RUN_MINUTES} minutes (a day)",
             ("ops", "max_run_minutes"),
         )
+
+
+def _lease(s: Settings, ctx: Context) -> None:
+    # Nothing else to check at load: a run never uses its claim past LEASE_USABLE of the
+    # lease (outreach.acquire), so any positive lease is safe; one shorter than a pass
+    # only leaves that pass's last records to a later one.
+    if not 0 < s.email.claim_lease_minutes < math.inf:
+        raise ctx.error("must be a positive number of minutes", ("email", "claim_lease_minutes"))
 
 
 def _http_url(url: str, ctx: Context, at: KeyPath, *, required: bool) -> None:

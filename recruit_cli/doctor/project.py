@@ -29,6 +29,7 @@ TEXT_FIELDS = (
     "group",
     "screened_at",
     "email_claim",
+    "email_intent",
     "safety_alerted_at",
 )
 

@@ -14,8 +14,9 @@ from recruit_cli.outreach.participant import (
     participant_fields,
     status_filter,
 )
+from recruit_cli.outreach.passes import run_outreach
 from recruit_cli.outreach.plan import Row, Spec
-from recruit_cli.outreach.send import RECHECK_AFTER, run_outreach
+from recruit_cli.outreach.send import RECHECK_AFTER
 from recruit_cli.redcap.client import RedcapClient
 from recruit_cli.results import PassResult
 from recruit_cli.settings import Settings, Status

@@ -2,15 +2,14 @@
 
 ``decide`` is called twice for every record that gets mail: once on the rows the pass
 selected (that is the plan ``--dry-run`` prints) and once more on the same record re-read
-right before its message is claimed and sent, so a do-not-contact flag or a status change
-made in between is honoured.
+right before it is claimed (``outreach.acquire``, step 2), so a do-not-contact flag, a
+status change or another run's claim made in between is honoured.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from enum import StrEnum
 
 from recruit_cli.errors import MailError, UsageError
@@ -19,6 +18,7 @@ from recruit_cli.outreach.claims import (
     Claim,
     ClaimFormatError,
     ClaimState,
+    Lease,
     parse_claim,
     resend_key,
 )
@@ -30,7 +30,8 @@ Row = Mapping[str, str]
 
 class Verdict(StrEnum):
     SEND = "send"  # claim, send, mark
-    RECONCILE = "reconcile"  # an earlier pass claimed and may have sent: ask the transport
+    RECONCILE = "reconcile"  # a stopped run's open claim: take it over, then ask the transport
+    TAKEN = "taken"  # another run's young claim holds it: nothing written
     ALREADY_SENT = "already_sent"  # the claim says sent but the mark is missing: mark only
     REVIEW = "review"  # to manual review with a reason; nothing sent
     SKIP = "skip"  # not this pass's business (any more); nothing written
@@ -71,6 +72,7 @@ def decide(
     row: Row,
     *,
     key: str,
+    lease: Lease,
     resend: bool = False,
 ) -> Decision:
     """Decide what to do with one record.
@@ -80,9 +82,10 @@ def decide(
         spec: the pass.
         row: the record's exported fields.
         key: the key a new message for this record would carry.
+        lease: now, and how long another run's open claim holds the record.
         resend: the operator asked to send this record again (``--record ID --resend``).
     """
-    decision = _decide(settings, spec, row, key=key, resend=resend)
+    decision = _decide(settings, spec, row, key=key, lease=lease, resend=resend)
     if decision.verdict is Verdict.REVIEW and resend and is_done(settings, spec, row):
         # A record already done that can't be sent again (do-not-contact set since, a bad
         # address...) keeps its status: moving an invited person to review would undo the
@@ -104,6 +107,7 @@ def _decide(
     row: Row,
     *,
     key: str,
+    lease: Lease,
     resend: bool = False,
 ) -> Decision:
     f = settings.fields
@@ -120,7 +124,11 @@ def _decide(
         else:
             return Decision(rid, Verdict.REVIEW, detail=f"claim_invalid: {f.email_claim}: {exc}")
     kind = claim.kind(rid) if claim else None
-    if claim and claim.state is ClaimState.CLAIMED:
+    if claim and lease.holds(claim):
+        # Another run is sending it (or one that stopped did, less than a lease ago): hands
+        # off. A run never meets its own claim here: each pass has a new run id.
+        return Decision(rid, Verdict.TAKEN, claim=claim, detail="another recruit run holds it")
+    if claim and claim.open:
         if kind == spec.kind:
             return Decision(rid, Verdict.RECONCILE, key=claim.key, claim=claim)
         if spec.participant:
@@ -183,13 +191,13 @@ def plan_pass(
     rows: Sequence[Row],
     *,
     keys: Callable[[Row], str],
+    lease: Lease,
     resend: bool = False,
-    now: datetime,
 ) -> tuple[Decision, ...]:
     """Decide every selected record (pure: nothing is read, written or sent).
 
     ``keys(row)`` gives a record's idempotency key; a ``resend`` of a record already done
-    gets a fresh key made from ``now``.
+    gets a fresh key made from ``lease.now``.
     """
     decisions = []
     for row in rows:
@@ -201,13 +209,19 @@ def plan_pass(
             decisions.append(Decision(rid, verdict, detail=f"key_invalid: {exc}", row=row))
             continue
         if resend and row.get(settings.fields.status, "").strip() == spec.status_to:
-            key = resend_key(key, now)
-        decisions.append(decide(settings, spec, row, key=key, resend=resend))
+            key = resend_key(key, lease.now)
+        decisions.append(decide(settings, spec, row, key=key, lease=lease, resend=resend))
     return tuple(decisions)
 
 
 def check_requested(
-    settings: Settings, spec: Spec, rows: Sequence[Row], records: Sequence[str], *, resend: bool
+    settings: Settings,
+    spec: Spec,
+    rows: Sequence[Row],
+    records: Sequence[str],
+    *,
+    resend: bool,
+    lease: Lease,
 ) -> None:
     """Refuse ``--record`` ids that are unknown, in the wrong status, or already done.
 
@@ -232,7 +246,7 @@ def check_requested(
                 f"{spec.done_action}"
             )
         if resend and status == spec.status_to:
-            again = decide(settings, spec, row, key="-", resend=True)
+            again = decide(settings, spec, row, key="-", lease=lease, resend=True)
             if again.verdict is not Verdict.SEND:
                 why = again.detail.removeprefix("not sent: ") or str(again.verdict)
                 raise UsageError(f"record {rid} cannot be sent again: {why}")
@@ -249,4 +263,6 @@ def planned_action(spec: Spec, d: Decision) -> RecordAction:
         return RecordAction(d.record_id, "reconcile", f"would ask the transport about {d.key}")
     if d.verdict is Verdict.ALREADY_SENT:
         return RecordAction(d.record_id, "already_sent", "claim says sent; would mark")
+    if d.verdict is Verdict.TAKEN:
+        return RecordAction(d.record_id, "skipped", d.detail)
     return RecordAction(d.record_id, "skipped", d.detail)

@@ -21,9 +21,9 @@ from recruit_cli.exit_codes import ExitCode
 from recruit_cli.logs import get_logger
 from recruit_cli.mail.compose import compose
 from recruit_cli.mail.message import OutgoingMessage, Transport
+from recruit_cli.outreach.passes import run_outreach
 from recruit_cli.outreach.plan import Row, Spec
 from recruit_cli.outreach.refused_alerts import refused_alerts
-from recruit_cli.outreach.send import run_outreach
 from recruit_cli.redcap.client import RedcapClient
 from recruit_cli.results import PassResult, RecordAction, combine
 from recruit_cli.settings import Settings, Status

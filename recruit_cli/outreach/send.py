@@ -1,19 +1,21 @@
 """The one claim -> send -> mark engine that invite, notify and safety alerts share.
 
-See the package docstring (``recruit_cli.outreach``) for the exactly-once argument. In
-short, per window of ``WINDOW`` records:
+See the package docstring (``recruit_cli.outreach``) for the exactly-once argument. Per
+window of records:
 
-1. re-read the window (status, do-not-contact, claim, address) and decide again;
-2. CLAIM: import ``<key>|claimed|<now>`` for the records about to be sent, in the same
-   import as the previous chunk's marks (one REDCap call does both);
-3. SEND each message through the transport;
-4. MARK: status, timestamp and ``<key>|sent|<now>``, written with the next claim import or
-   at the end of the pass.
+1. CLAIM (``outreach.acquire``): the window is claimed against every other recruit run
+   (Lamport's fast mutual exclusion: intent, re-read and decide again, claim, read back);
+   only the records this run holds go on;
+2. RECONCILE a stale claim this run took over: ask the transport whether its key went out;
+3. SEND each message through the transport (over SMTP, each is first ``claimed`` on its
+   own: SMTP can't tell afterwards whether it sent);
+4. MARK: status, timestamp and ``<key>|sent|<now>``, written with the next window's first
+   import or at the end of the pass (``outreach.rows``).
 
-A crash anywhere leaves either no claim (nothing was sent), a ``claimed`` claim (the next
-pass asks the transport whether the key went out) or a ``sent`` claim (nothing to do but
-the mark). Crash points: ``outreach.after_claim``, ``outreach.after_send``,
-``outreach.after_mark``.
+A crash anywhere leaves either no claim (nothing was sent), an open claim (once its lease
+runs out, a later pass reconciles it) or a ``sent`` claim (nothing to do but the mark).
+Crash points: ``outreach.after_intent``, ``outreach.after_claim``, ``outreach.after_hold``,
+``outreach.after_send``, ``outreach.after_mark``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from recruit_cli.chunks import chunks
 from recruit_cli.errors import (
@@ -32,39 +34,42 @@ from recruit_cli.errors import (
     MailError,
     RecipientRejected,
     RecruitError,
-    UsageError,
 )
 from recruit_cli.exit_codes import ExitCode, worst
 from recruit_cli.faultpoints import crash_point
 from recruit_cli.mail.message import OutgoingMessage, Transport
 from recruit_cli.outreach import claims
+from recruit_cli.outreach.acquire import LEASE_USABLE, Acquirer, Held
+from recruit_cli.outreach.claims import ClaimState, Lease
 from recruit_cli.outreach.plan import (
     Decision,
     Row,
     Spec,
     Verdict,
-    append_reason,
-    check_requested,
     contact_refused,
     decide,
-    message_key,
-    plan_pass,
     planned_action,
 )
+from recruit_cli.outreach.result import Tally
+from recruit_cli.outreach.rows import Ledger, Refusal
 from recruit_cli.redcap.client import RedcapClient
-from recruit_cli.results import PassResult, RecordAction
-from recruit_cli.settings import Settings, Status
+from recruit_cli.redcap.writes import RecordWriter
+from recruit_cli.results import PassResult
+from recruit_cli.settings import Settings
 
 log = logging.getLogger("recruit.outreach")
 
-WINDOW = 10  # records re-read per export just before they are claimed and sent
-# Transports whose ``was_sent`` can answer. There a claim may cover a window of messages
-# (after a crash the next pass asks the transport about each). SMTP cannot answer, so there
-# a claim covers only the one message about to be sent; unknown transports are treated alike.
+# Records claimed per window. Over the outbox and Graph a window is claimed in 4 REDCap
+# calls whatever its size, and a crash leaves its claims to be reconciled exactly. Over
+# SMTP each message costs an import of its own anyway, and a crash leaves a window's
+# ``reserved`` claims waiting for the lease, so its windows are smaller.
+WINDOW = 100
+SMTP_WINDOW = 20
+# Transports whose ``was_sent`` can answer; unknown transports are treated like SMTP.
 VERIFIABLE = frozenset({"outbox", "graph"})
-# Do-not-contact is checked before every send. A window is re-read just before its claims;
-# when sending it takes longer than this (Graph's pacing: 2 s a message at 30 a minute), the
-# records not yet sent are read again before the next send. The default of ``recheck_after``.
+# Do-not-contact is checked before every send. A window is read just before its sends
+# (step 4 of the claim); when sending it takes longer than this (Graph's pacing: 2 s a
+# message at 30 a minute), the records not yet sent are read again before the next send.
 RECHECK_AFTER = 5.0  # seconds
 
 _T = TypeVar("_T")
@@ -72,40 +77,28 @@ Build = Callable[[Settings, Row, str], OutgoingMessage]  # (settings, row, key) 
 
 
 class _Stop(Exception):
-    """Ends the sending part of a pass; what was sent is still marked."""
+    """Ends the sending part of a pass; what was sent is still marked.
 
-    def __init__(self, code: ExitCode, notice: str) -> None:
+    ``release``: whether the held records not yet sent are released (their claims put back
+    as read); False when this run may no longer write them (its claims are too old).
+    """
+
+    def __init__(self, code: ExitCode, notice: str, *, release: bool = True) -> None:
         super().__init__(notice)
         self.code = code
         self.notice = notice
-
-
-@dataclass(frozen=True)
-class OutreachDetails:
-    """What invite, notify and the safety alerts return besides their actions."""
-
-    transport: str  # "outbox" | "smtp" | "graph"
-    sent: int  # messages handed to the transport by this pass
-    redcap_calls: int = 0  # API calls the pass made (benchmarks count them)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"transport": self.transport, "sent": self.sent, "redcap_calls": self.redcap_calls}
+        self.release = release
 
 
 @dataclass(frozen=True)
 class _Job:
-    decision: Decision  # as re-decided on the row read just before the send
-    key: str
+    held: Held
+    decision: Decision  # SEND, under the key to send with
     message: OutgoingMessage
 
 
-def _not_in(jobs: Sequence[_Job], withdrawn: set[str]) -> list[_Job]:
-    """The jobs whose claims are still open (a withdrawn one was already settled)."""
-    return [job for job in jobs if job.decision.record_id not in withdrawn]
-
-
 class Outreach:
-    """One pass of one kind of mail: export, decide, then claim -> send -> mark.
+    """One pass of one kind of mail: decide, then claim -> send -> mark, window by window.
 
     ``recheck_after``: seconds a read of the records being sent stays fresh; once older,
     the records not yet sent are read again before the next send (0: before every send).
@@ -119,6 +112,7 @@ class Outreach:
         spec: Spec,
         *,
         build: Build,
+        read_ids: Sequence[str],
         now: datetime | None = None,
         recheck_after: float = RECHECK_AFTER,
     ) -> None:
@@ -129,66 +123,114 @@ class Outreach:
         self.build = build
         self._fixed_now = now
         self.recheck_after = recheck_after
-        self._pending: dict[str, dict[str, str]] = {}  # rows for the next import
-        self._pending_marks = False
-        self._actions: list[RecordAction] = []
-        self._notices: list[str] = []
-        self._sent = 0
+        self.run = claims.new_run_id()
+        self.verifiable = transport.name in VERIFIABLE
+        self.tally = Tally(spec.command)
+        writer = RecordWriter.for_pass(client, settings, read_ids)
+        self.ledger = Ledger(settings, spec, writer, self._refused)
+        self.acquirer = Acquirer(
+            settings,
+            spec,
+            run=self.run,
+            ledger=self.ledger,
+            read=self._read,
+            redecide=self._redecide,
+            settle=self._settle,
+            report=self.tally.act,
+            verifiable=self.verifiable,
+            now=self._now,
+        )
+        self._open: dict[str, Held] = {}  # held records this pass has not finished with
         self._read_at = time.monotonic()  # when the rows being sent were last read
 
     # -- the pass ---------------------------------------------------------------------------
 
     def dry_run(self, decisions: Sequence[Decision]) -> PassResult:
-        actions = [planned_action(self.spec, d) for d in decisions]
-        return self._result(actions, dry_run=True, code=ExitCode.OK)
+        for d in decisions:
+            self.tally.add(planned_action(self.spec, d))
+        return self.tally.result(self.transport.name, dry_run=True, code=ExitCode.OK)
 
     def apply(self, decisions: Sequence[Decision]) -> PassResult:
-        """Reconcile earlier claims, then claim -> send -> mark, window by window."""
+        """Claim, send and mark window by window (settling the rest on the way)."""
         code = ExitCode.OK
-        todo: list[Decision] = []
+        todo = [d for d in decisions if d.verdict in (Verdict.SEND, Verdict.RECONCILE)]
+        for d in decisions:
+            if d.verdict not in (Verdict.SEND, Verdict.RECONCILE):
+                self._settle(d)
         try:
-            for decision in decisions:
-                self._first_look(decision, todo)
-            for window in chunks(todo, WINDOW):
-                self._send_window(window)
-            self._write([])
+            for window in chunks(todo, WINDOW if self.verifiable else SMTP_WINDOW):
+                self._window(window)
+            self._call(self.ledger.flush)
         except _Stop as stop:
             code = stop.code
-            self._notices.append(stop.notice)
-            self._notices.append("the records not reached are taken up by the next pass")
+            self.tally.notices.append(stop.notice)
+            self.tally.notices.append("the records not reached are taken up by a later pass")
+            if stop.release:
+                for h in list(self._open.values()):
+                    self._release(h.decision, "not_sent", "pass stopped before this send")
             self._flush_after_stop()
-        return self._result(self._actions, dry_run=False, code=code)
+        code = worst([code, self.ledger.exit_code])
+        self.tally.notices.extend(self.ledger.notices)
+        return self.tally.result(self.transport.name, dry_run=False, code=code)
 
     # -- steps ------------------------------------------------------------------------------
 
-    def _first_look(self, d: Decision, todo: list[Decision]) -> None:
-        if d.verdict is Verdict.SEND:
-            todo.append(d)
-        elif d.verdict is Verdict.RECONCILE:
-            released = self._reconcile(d)
-            if released is not None:
-                todo.append(released)
-        else:
-            self._settle(d)
+    def _window(self, window: Sequence[Decision]) -> None:
+        self._open = {}
+        held = self._call(lambda: self.acquirer.acquire(window))
+        self._read_at = time.monotonic()
+        self._open = {h.decision.record_id: h for h in held}
+        jobs: list[_Job] = []
+        for h in held:
+            if self._withdrawn(h, h.row):
+                continue
+            d = self._reconcile(h) if h.decision.verdict is Verdict.RECONCILE else h.decision
+            if d.verdict is Verdict.SEND:
+                job = self._compose(h, d)
+                if job is not None:
+                    jobs.append(job)
+        for index, job in enumerate(jobs):
+            if job.decision.record_id not in self._open:
+                continue  # withdrawn by a re-read
+            self._check_lease(job.held)
+            if time.monotonic() - self._read_at > self.recheck_after:
+                self._recheck([j for j in jobs[index:] if j.decision.record_id in self._open])
+                if job.decision.record_id not in self._open:
+                    continue
+            self._send(job)
 
-    def _reconcile(self, d: Decision) -> Decision | None:
-        """Resolve a ``claimed`` claim. Returns the decision to send again, if any."""
-        claimed_at = d.claim.at if d.claim else self._now()
+    def _redecide(self, first: Decision, row: Row) -> Decision:
+        """Decide again on a fresh row, under the key first planned (a resend's stays)."""
+        lease = self._lease()
+        return decide(
+            self.settings, self.spec, row, key=first.key, lease=lease, resend=first.resend
+        )
+
+    def _reconcile(self, h: Held) -> Decision:
+        """Resolve the stale open claim this run took over. Returns the decision: SEND
+        (under the claim's key) or SKIP (marked, moved to review or released)."""
+        d = h.decision
+        done = replace(d, verdict=Verdict.SKIP)
+        found = d.claim
+        if found is None or found.state is ClaimState.RESERVED:
+            # Reserved: the stopped run never handed it to the transport: send it now.
+            return replace(d, verdict=Verdict.SEND)
         sent = self._call(lambda: self.transport.was_sent(d.key))
         if sent:
-            self._mark(d, claimed_at)
-            self._act(d.record_id, "reconciled", "the earlier message went out; marked")
-            return None
+            self._finish(d.record_id)
+            self.ledger.mark(d, found.at, holder=True)
+            self.tally.act(d.record_id, "reconciled", "the earlier message went out; marked")
+            return done
         # Graph files a sent message in Sent Items with a delay: a claim younger than the
         # grace period ([email.graph] sent_items_grace) whose key is not there yet waits.
         grace = timedelta(seconds=self.settings.email.graph.sent_items_grace)
-        young = self._now() - claimed_at < grace
+        young = self._now() - found.at < grace
         if sent is False and self.transport.name == "graph" and young:
-            self._act(d.record_id, "waiting", "claim is recent and not yet in Sent Items")
-            return None
-        if sent is None and self.transport.name in VERIFIABLE and young:
-            self._act(d.record_id, "waiting", "the transport could not answer; next pass")
-            return None
+            self._release(d, "waiting", "claim is recent and not yet in Sent Items")
+            return done
+        if sent is None and self.verifiable and young:
+            self._release(d, "waiting", "the transport could not answer; next pass")
+            return done
         # Past the grace period, "can't tell" (Graph without read access to Sent Items: a
         # set-up problem that won't pass) is treated as SMTP's is, below: participant mail
         # to review, not a record left waiting unseen for ever. Outages and sign-in
@@ -201,61 +243,31 @@ class Outreach:
                 "send again)"
             )
             self._review(d, reason)
-            self._act(d.record_id, "review", reason)
-            return None
+            return done
         # Not sent (or uncertain, and sending again is allowed: staff alerts always, since a
         # second alert is harmless and a lost one is not): send under the same key.
         return replace(d, verdict=Verdict.SEND)
 
     def _settle(self, d: Decision) -> None:
-        """Record a decision that sends nothing."""
+        """Record a decision that sends nothing (this run does not hold the record)."""
         if d.verdict is Verdict.ALREADY_SENT:
-            self._mark(d, d.claim.at if d.claim else self._now())
-            self._act(d.record_id, "already_sent", "claim says sent; marked")
+            self.ledger.mark(d, d.claim.at if d.claim else self._now(), holder=False)
+            self.tally.act(d.record_id, "already_sent", "claim says sent; marked")
         elif d.verdict is Verdict.REVIEW:
-            self._review(d, d.detail)
+            self.ledger.review(d, d.detail, holder=False)
             dnc = d.detail.startswith("do_not_contact:")
-            self._act(d.record_id, "do_not_contact" if dnc else "review", d.detail)
-        elif d.verdict is Verdict.SKIP:
-            self._act(d.record_id, "skipped", d.detail)
+            self.tally.act(d.record_id, "do_not_contact" if dnc else "review", d.detail)
+        elif d.verdict in (Verdict.SKIP, Verdict.TAKEN):
+            self.tally.act(d.record_id, "skipped", d.detail)
         else:
-            self._act(d.record_id, "skipped", f"{d.verdict}: changed since it was selected")
+            self.tally.act(d.record_id, "skipped", f"{d.verdict}: changed since it was selected")
 
-    def _send_window(self, window: Sequence[Decision]) -> None:
-        fresh = self._read([d.record_id for d in window])
-        jobs: list[_Job] = []
-        for d in window:
-            row = fresh.get(d.record_id)
-            if row is None:
-                self._act(d.record_id, "skipped", "record no longer exists")
-                continue
-            again = decide(self.settings, self.spec, row, key=d.key, resend=d.resend)
-            resumed = again.verdict is Verdict.RECONCILE and again.claim == d.claim
-            if again.verdict is not Verdict.SEND and not resumed:
-                if again.verdict is Verdict.RECONCILE:  # claimed by someone else meanwhile
-                    self._act(d.record_id, "skipped", "claimed by another run meanwhile")
-                else:
-                    self._settle(again)
-                continue
-            refused = contact_refused(self.settings, self.spec, row) if resumed else ""
-            if refused:  # an interrupted send is not resumed for someone who opted out since
-                self._settle(replace(again, verdict=Verdict.REVIEW, detail=refused, row=row))
-                continue
-            job = self._compose(replace(again, verdict=Verdict.SEND, key=d.key))
-            if job is not None:
-                jobs.append(job)
-        verifiable = self.transport.name in VERIFIABLE
-        for chunk in chunks(jobs, WINDOW if verifiable else 1):
-            self._claim_and_send(chunk)
-
-    def _compose(self, d: Decision) -> _Job | None:
+    def _compose(self, h: Held, d: Decision) -> _Job | None:
         try:
-            message = self.build(self.settings, d.row, d.key)
+            message = self.build(self.settings, h.row, d.key)
         except RecipientRejected as exc:
             self._refused_address(d.record_id, exc)
-            reason = "email_invalid: the address is not a valid e-mail address"
-            self._review(d, reason)
-            self._act(d.record_id, "review", reason)
+            self._review(d, "email_invalid: the address is not a valid e-mail address")
             return None
         except ConfigError as exc:  # a template or the configuration: stop the pass
             raise _Stop(exc.exit_code, f"{self.spec.command}: {exc}") from exc
@@ -263,158 +275,129 @@ class Outreach:
             # This record's data cannot make a safe message (a line break bound for a header).
             if not self.spec.participant:
                 raise _Stop(exc.exit_code, f"{self.spec.command}: {exc}") from exc
-            reason = "message_refused: a value for the message holds a line break"
-            self._review(d, reason)
-            self._act(d.record_id, "review", reason)
+            self._review(d, "message_refused: a value for the message holds a line break")
             return None
-        return _Job(d, d.key, message)
+        return _Job(h, d, message)
 
-    def _claim_and_send(self, chunk: Sequence[_Job]) -> None:
-        now = self._now()
-        rows = []
-        for job in chunk:
-            row = {self.settings.fields.email_claim: claims.claimed(job.key, now)}
-            if job.decision.resend:
-                # A resend of a record already done steps back to the "to send" status while
-                # its claim is open, so a crash leaves it where the next pass reconciles it.
-                row[self.settings.fields.status] = self.spec.status_from
-            rows.append(self._with_id(job.decision.record_id, row))
+    def _send(self, job: _Job) -> None:
+        d = job.decision
+        if not self.verifiable:
+            # SMTP can't tell afterwards whether it sent: claim this one message right
+            # before handing it over (the window's claim said "reserved": not handed over).
+            f = self.settings.fields
+            claim = claims.claimed(d.key, self._now(), self.run)
+            row = {f.record_id: d.record_id, f.email_claim: claim}
+            if d.resend:
+                row[f.status] = self.spec.status_from
+            out = self._call(lambda: self.ledger.flush([row]))
+            crash_point("outreach.after_claim")
+            if d.record_id in out.refused:
+                self._finish(d.record_id)  # not sent; reported; its reserved claim expires
+                return
         try:
-            self._write(rows)
-        except _Stop:
-            # REDCap may have stored the claims before failing: put the values read back
-            # (with the marks still pending) so nothing looks in doubt that was never sent.
-            self._release(chunk)
-            raise
-        crash_point("outreach.after_claim")
-        withdrawn: set[str] = set()
-        for index, job in enumerate(chunk):
-            if time.monotonic() - self._read_at > self.recheck_after:
-                withdrawn |= self._recheck(_not_in(chunk[index:], withdrawn))
-            if job.decision.record_id in withdrawn:
-                continue
-            try:
-                self.transport.send(job.message)
-            except RecipientRejected as exc:
-                if self._address_is_configured():
-                    self._release(_not_in(chunk[index:], withdrawn))
-                self._refused_address(job.decision.record_id, exc)
-                reason = "email_invalid: the mail service refused the address"
-                self._review(job.decision, reason)
-                self._act(job.decision.record_id, "review", reason)
-                continue
-            except DeliveryUncertain as exc:
-                # The service may have accepted it before the answer was lost: keep the claim
-                # for the next pass to reconcile; the rest of the chunk was never handed over.
-                self._release(_not_in(chunk[index + 1 :], withdrawn))
-                self._act(job.decision.record_id, "uncertain", "kept the claim", ok=False)
-                raise _Stop(exc.exit_code, f"{self.spec.command}: {exc}") from exc
-            except RecruitError as exc:
-                # Unreachable/throttled after the transport's retries, sign-in needed, send-as
-                # refused...: this message was not accepted, nor were the rest of the chunk.
-                self._release(_not_in(chunk[index:], withdrawn))
-                raise _Stop(exc.exit_code, f"{self.spec.command}: {exc}") from exc
-            if job.decision.resend:
-                log.warning(
-                    "%s: record %s sent again on request (%s)",
-                    self.spec.command,
-                    job.decision.record_id,
-                    job.key,
-                )
-            self._sent += 1
-            self._mark(job.decision, self._now())
-            self._act(job.decision.record_id, self.spec.done_action, job.key)
-            log.info("%s: record %s sent (%s)", self.spec.command, job.decision.record_id, job.key)
-            crash_point("outreach.after_send")
+            self.transport.send(job.message)
+        except RecipientRejected as exc:
+            self._refused_address(d.record_id, exc)
+            self._review(d, "email_invalid: the mail service refused the address")
+            return
+        except DeliveryUncertain as exc:
+            # The service may have accepted it before the answer was lost: keep the claim
+            # for a later pass to reconcile; the rest of the window was never handed over.
+            self._finish(d.record_id)
+            self.tally.act(d.record_id, "uncertain", "kept the claim", ok=False)
+            raise _Stop(exc.exit_code, f"{self.spec.command}: {exc}") from exc
+        except RecruitError as exc:
+            # Unreachable/throttled after the transport's retries, sign-in needed, send-as
+            # refused...: this message was not accepted, nor were the rest of the window.
+            raise _Stop(exc.exit_code, f"{self.spec.command}: {exc}") from exc
+        if d.resend:
+            log.warning(
+                "%s: record %s sent again on request (%s)", self.spec.command, d.record_id, d.key
+            )
+        self.tally.sent += 1
+        self._finish(d.record_id)
+        self.ledger.mark(d, self._now(), holder=True)
+        self.tally.act(d.record_id, self.spec.done_action, d.key)
+        log.info("%s: record %s sent (%s)", self.spec.command, d.record_id, d.key)
+        crash_point("outreach.after_send")
 
-    def _recheck(self, jobs: Sequence[_Job]) -> set[str]:
-        """Re-read claimed records not yet sent; withdraw those that opted out or moved.
+    def _check_lease(self, h: Held) -> None:
+        """Stop before a send once this run's claim is too old to rely on (``acquire``)."""
+        usable = self.settings.email.claim_lease_minutes * 60 * LEASE_USABLE
+        if time.monotonic() - h.claimed_at >= usable:
+            raise _Stop(
+                ExitCode.OK,
+                f"{self.spec.command}: stopped sending: this pass's claims are older than "
+                f"{LEASE_USABLE:.0%} of [email] claim_lease_minutes",
+                release=False,
+            )
 
-        Returns the record ids withdrawn: their claims are undone (and an opt-out goes to
-        review, as when the pass is planned).
-        """
-        f = self.settings.fields
-        fresh = self._read([job.decision.record_id for job in jobs])
-        withdrawn: set[str] = set()
+    def _recheck(self, jobs: Sequence[_Job]) -> None:
+        """Re-read the held records not yet sent; withdraw those that opted out or moved."""
+        fresh = self._read([j.decision.record_id for j in jobs])
         for job in jobs:
-            d = job.decision
-            row = fresh.get(d.record_id)
-            status = row.get(f.status, "").strip() if row is not None else ""
-            refused = contact_refused(self.settings, self.spec, row) if row is not None else ""
-            if refused:
-                self._review(d, refused)
-                self._act(d.record_id, "do_not_contact", refused)
-            elif row is None or (status != self.spec.status_from and not d.resend):
-                undo = {f.email_claim: d.row.get(f.email_claim, "")}
-                self._pending[d.record_id] = self._with_id(d.record_id, undo)
-                self._act(d.record_id, "skipped", "changed before its send; not sent")
+            row = fresh.get(job.decision.record_id)
+            if row is None:
+                self._release(job.decision, "skipped", "record no longer exists")
             else:
-                continue
-            withdrawn.add(d.record_id)
-        return withdrawn
+                self._withdrawn(job.held, row)
+
+    def _withdrawn(self, h: Held, row: Row) -> bool:
+        """Withdraw a held record that opted out or moved on since it was decided (``row``:
+        read right before a send). True when withdrawn."""
+        d = h.decision
+        status = row.get(self.settings.fields.status, "").strip()
+        refused = contact_refused(self.settings, self.spec, row)
+        if refused:
+            self._review(d, refused)
+        elif status != self.spec.status_from and not d.resend:
+            self._release(d, "skipped", "changed before its send; not sent")
+        else:
+            return False
+        return True
 
     def _read(self, ids: Sequence[str]) -> dict[str, Row]:
-        """Read these records' pass fields afresh, by record id; note when."""
-        rows = self._call(
-            lambda: self.client.export_records(records=list(ids), fields=list(self.spec.fields))
-        )
-        self._read_at = time.monotonic()
-        return {row.get(self.settings.fields.record_id, ""): row for row in rows}
-
-    # -- REDCap rows ------------------------------------------------------------------------
-
-    def _mark(self, d: Decision, at: datetime) -> None:
+        """Read these records' pass fields (and the intent field) afresh, by record id."""
         f = self.settings.fields
-        row = {
-            self.spec.stamp_field: self._stamp(at),
-            f.email_claim: claims.sent(d.key, at),
-        }
-        if self.spec.status_to is not None:
-            row[f.status] = self.spec.status_to
-        self._pending[d.record_id] = self._with_id(d.record_id, row)
-        self._pending_marks = True
+        fields = [*self.spec.fields, f.email_intent]
+        rows = self._call(lambda: self.client.export_records(records=list(ids), fields=fields))
+        self._read_at = time.monotonic()
+        return {row.get(f.record_id, ""): row for row in rows}
+
+    # -- what goes back to REDCap -----------------------------------------------------------
+
+    def _finish(self, rid: str) -> None:
+        self._open.pop(rid, None)
+
+    def _release(self, d: Decision, action: str, detail: str) -> None:
+        """A held record not sent: its claim back as read (see ``Ledger.release``)."""
+        self._finish(d.record_id)
+        self.ledger.release(d)
+        self.tally.act(d.record_id, action, detail)
 
     def _review(self, d: Decision, reason: str) -> None:
-        """To manual review, the reason appended; the claim goes back to what was read."""
-        f = self.settings.fields
-        row = {
-            f.status: Status.MANUAL_REVIEW.value,
-            f.reasons: append_reason(d.row.get(f.reasons, ""), reason),
-            # Undo a claim this pass wrote; an earlier pass's claim stays as evidence.
-            f.email_claim: d.row.get(f.email_claim, ""),
-        }
-        self._pending[d.record_id] = self._with_id(d.record_id, row)
+        """A held record to manual review, its claim back as read."""
+        self._finish(d.record_id)
+        self.ledger.review(d, reason, holder=True)
+        dnc = reason.startswith("do_not_contact:")
+        self.tally.act(d.record_id, "do_not_contact" if dnc else "review", reason)
 
-    def _release(self, jobs: Sequence[_Job]) -> None:
-        """Undo claims for messages that were never handed to the transport."""
-        f = self.settings.fields
-        for job in jobs:
-            row = {f.email_claim: job.decision.row.get(f.email_claim, "")}
-            if job.decision.resend:
-                row[f.status] = job.decision.row.get(f.status, "")
-            self._pending[job.decision.record_id] = self._with_id(job.decision.record_id, row)
-            self._act(job.decision.record_id, "not_sent", "pass stopped before this send")
-
-    def _write(self, rows: list[dict[str, str]]) -> None:
-        """One import: everything pending (marks, reviews, releases) plus ``rows`` (claims)."""
-        batch = dict(self._pending)
-        for row in rows:
-            batch[row[self.settings.fields.record_id]] = row
-        if not batch:
-            return
-        marks = self._pending_marks
-        self._call(lambda: self.client.import_records(list(batch.values()), overwrite=True))
-        self._pending.clear()
-        self._pending_marks = False
-        if marks:
-            crash_point("outreach.after_mark")
+    def _refused(self, refusal: Refusal) -> None:
+        rid, what = refusal.record_id, refusal.what
+        said = f"REDCap refused the {what}: {refusal.reason}"
+        if what == "mark":
+            self.tally.act(rid, "failed", f"sent, but {said}; a later pass marks it", ok=False)
+        elif what in ("intent", "claim"):
+            self.tally.act(rid, "failed", f"not sent: {said}", ok=False)
+        else:
+            self.tally.act(rid, "failed", f"not written: {said}", ok=False)
 
     def _flush_after_stop(self) -> None:
         try:
-            self._write([])
+            self._call(self.ledger.flush)
         except _Stop as stop:
-            # Sent messages keep their "claimed" claims; the next pass reconciles them.
-            self._notices.append(f"{stop.notice} (unmarked sends are reconciled next pass)")
+            # Sent messages keep their open claims; a later pass reconciles them.
+            self.tally.notices.append(f"{stop.notice} (unmarked sends are reconciled later)")
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -423,9 +406,6 @@ class Outreach:
             return fn()
         except RecruitError as exc:
             raise _Stop(exc.exit_code, f"{self.spec.command}: {exc}") from exc
-
-    def _with_id(self, rid: str, row: dict[str, str]) -> dict[str, str]:
-        return {self.settings.fields.record_id: rid, **row}
 
     def _address_is_configured(self) -> bool:
         """Whether messages go to a configured address (test recipient, staff) not a person's."""
@@ -440,73 +420,5 @@ class Outreach:
     def _now(self) -> datetime:
         return self._fixed_now or datetime.now(UTC)
 
-    def _stamp(self, at: datetime) -> str:
-        return at.astimezone(self.settings.study.zone()).isoformat(timespec="seconds")
-
-    # A record moved to review is handled, not failed: it is written, with its reason, to
-    # the queue staff work from (as screening does with malformed data), so it doesn't
-    # make the pass exit 5. ok=False is for records this pass could not bring anywhere.
-    def _act(self, rid: str, action: str, detail: str = "", *, ok: bool = True) -> None:
-        self._actions.append(RecordAction(rid, action, detail, ok))
-
-    def _result(
-        self, actions: Sequence[RecordAction], *, dry_run: bool, code: ExitCode
-    ) -> PassResult:
-        if any(not a.ok for a in actions):
-            code = worst([code, ExitCode.PARTIAL])
-        return PassResult(
-            command=self.spec.command,
-            dry_run=dry_run,
-            actions=tuple(actions),
-            notices=tuple(self._notices),
-            exit_code=code,
-            details=(OutreachDetails(self.transport.name, self._sent),),
-        )
-
-
-def run_outreach(
-    settings: Settings,
-    client: RedcapClient,
-    transport: Transport,
-    spec: Spec,
-    *,
-    build: Build,
-    records: Sequence[str] | None = None,
-    resend: bool = False,
-    dry_run: bool = False,
-    now: datetime | None = None,
-    recheck_after: float = RECHECK_AFTER,
-) -> PassResult:
-    """Run one outreach pass of ``spec``'s kind (the body of invite/notify/alert passes).
-
-    ``recheck_after``: see ``Outreach``.
-
-    Raises:
-        UsageError: ``--resend`` without records, or a requested record that is unknown,
-            in the wrong status, or already done without ``resend``.
-        ServiceUnavailable, RedcapError: the selecting export failed (nothing happened).
-    """
-    if resend and not records:
-        raise UsageError("--resend needs --record ID: it never applies to a whole pass")
-    calls = client.calls
-    fields = list(spec.fields)
-    if records:
-        rows = client.export_records(records=list(records), fields=fields)
-        check_requested(settings, spec, rows, records, resend=resend)
-    else:
-        rows = client.export_records(fields=fields, filter_logic=spec.filter_logic)
-    at = now or datetime.now(UTC)
-    decisions = plan_pass(
-        settings,
-        spec,
-        rows,
-        keys=lambda row: message_key(settings, row, spec.kind),
-        resend=resend,
-        now=at,
-    )
-    engine = Outreach(
-        settings, client, transport, spec, build=build, now=now, recheck_after=recheck_after
-    )
-    result = engine.dry_run(decisions) if dry_run else engine.apply(decisions)
-    details = replace(result.detail(OutreachDetails), redcap_calls=client.calls - calls)
-    return replace(result, details=(details,))
+    def _lease(self) -> Lease:
+        return Lease(self._now(), self.settings.email.claim_lease_minutes)

@@ -100,6 +100,7 @@ DEMO_METADATA: list[dict[str, str]] = [
     _row("pipeline_group", _P, "text", "Group"),
     _row("pipeline_screened_timestamp", _P, "text", "Screened at"),
     _row("pipeline_email_claim", _P, "text", "E-mail claim"),
+    _row("pipeline_email_intent", _P, "text", "E-mail intent"),
     _row("pipeline_safety_alert_timestamp", _P, "text", "Safety alert sent at"),
     _row("pipeline_safety_acknowledged", _P, "yesno", "Safety alert acknowledged by staff"),
 ]

@@ -14,6 +14,8 @@ Grammar (comma-separated items, whitespace ignored)::
                               connection is closed with no response
     drop-after-commit:P       a fraction P of writes, likewise
     retry-after=S             the Retry-After value (default 1)
+    locked=ID                 record ID is locked: every import touching it is refused
+                              (HTTP 400, nothing applied); repeat for several records
     seed=N                    seed of the random draws (default 0): same spec, same faults
 
 Requests are counted from the moment the spec is set. Failures happen before the request
@@ -35,6 +37,7 @@ _ITEM = re.compile(
     r"|delay(?::(?P<dprob>[\d.]+))?=(?P<dsec>[\d.]+)"
     r"|(?P<drop>drop-after-commit|drop)(?P<dop>[@:])(?P<darg>[\d.]+)"
     r"|retry-after=(?P<retry>\d+)"
+    r"|locked=(?P<locked>[^,\s]+)"
     r"|seed=(?P<seed>\d+))$"
 )
 
@@ -54,6 +57,7 @@ class FaultSpec:
     rules: tuple[Rule, ...] = ()
     retry_after: int = 1
     seed: int = 0
+    locked: frozenset[str] = frozenset()  # record ids whose imports are refused
 
 
 def _probability(value: str, item: str) -> float:
@@ -79,6 +83,7 @@ def parse_faults(text: str | None) -> FaultSpec:
         return FaultSpec()
     rules: list[Rule] = []
     retry_after, seed = 1, 0
+    locked: set[str] = set()
     for raw in text.split(","):
         item = raw.strip().replace(" ", "")
         if not item:
@@ -106,11 +111,19 @@ def parse_faults(text: str | None) -> FaultSpec:
                     rules.append(Rule(m["drop"], probability=_probability(m["darg"], item)))
             elif m["retry"]:
                 retry_after = int(m["retry"])
+            elif m["locked"]:
+                locked.add(m["locked"])
             else:
                 seed = int(m["seed"])
         except ValueError as exc:
             raise UsageError(f"fault {item!r}: {exc}") from exc
-    return FaultSpec(text=text.strip(), rules=tuple(rules), retry_after=retry_after, seed=seed)
+    return FaultSpec(
+        text=text.strip(),
+        rules=tuple(rules),
+        retry_after=retry_after,
+        seed=seed,
+        locked=frozenset(locked),
+    )
 
 
 @dataclass(frozen=True)
@@ -179,3 +192,8 @@ class Faults:
     @property
     def retry_after(self) -> int:
         return self.spec.retry_after
+
+    @property
+    def locked(self) -> frozenset[str]:
+        """Record ids locked by the spec (``locked=ID``)."""
+        return self.spec.locked

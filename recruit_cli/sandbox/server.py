@@ -15,6 +15,7 @@ from typing import Any
 
 from recruit_cli.sandbox.api import handle
 from recruit_cli.sandbox.faults import Faults
+from recruit_cli.sandbox.importer import parse_rows
 from recruit_cli.sandbox.params import ApiError, Params, Response, error_response, return_format
 from recruit_cli.sandbox.project import Project
 
@@ -45,6 +46,9 @@ class SandboxServer(ThreadingHTTPServer):
 class ApiRequestHandler(BaseHTTPRequestHandler):
     server: SandboxServer
     protocol_version = "HTTP/1.1"
+    # Headers and body go in two writes; with Nagle's algorithm the body waits for the
+    # client's delayed ACK of the headers: about 40 ms on every call over keep-alive.
+    disable_nagle_algorithm = True
     server_version = "recruit-sandbox"
     sys_version = ""
 
@@ -80,6 +84,12 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
             params = Params.parse(self.headers.get("Content-Type", ""), body)
         except ApiError as exc:
             self._send(error_response(exc.status, exc.message, "json"))
+            return
+        locked = self._locked(params)
+        if locked:
+            # How REDCap answers an import into a locked record: all or nothing, refused.
+            message = f"The following records are locked and cannot be modified: {locked}"
+            self._send(error_response(400, message, return_format(params)))
             return
         try:
             outcome = handle(self.server.project, params)
@@ -131,6 +141,19 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
             return
         answer = json.dumps({"record": record}).encode()
         self._send(Response(200, answer, "application/json; charset=utf-8"))
+
+    def _locked(self, params: Params) -> str:
+        """The locked records (fault ``locked=ID``) an import touches, comma-separated."""
+        locked = self.server.faults.locked
+        if not locked or params.lower("content") != "record" or not params.has("data"):
+            return ""
+        try:
+            rows = parse_rows(params.get("data"), params.lower("format") or "xml")
+        except ApiError:
+            return ""  # the import itself answers for its broken data
+        id_field = self.server.project.dictionary.record_id
+        ids = {row.get(id_field, row.get("record", "")).strip() for row in rows}
+        return ", ".join(sorted(ids & locked))
 
     def _read_body(self) -> bytes | None:
         try:

@@ -34,7 +34,7 @@ from recruit_cli.chunks import chunks
 from recruit_cli.exit_codes import ExitCode, worst
 from recruit_cli.faultpoints import crash_point
 from recruit_cli.redcap.rows import base_rows, field_value, record_key
-from recruit_cli.redcap.writes import import_bisecting
+from recruit_cli.redcap.writes import RecordWriter
 from recruit_cli.results import PassResult, RecordAction
 from recruit_cli.screening.classify import Reason
 from recruit_cli.settings import Group, Settings, Status
@@ -261,26 +261,26 @@ def assign_pass(
     settled = False
     rounds = 0
     for rounds in range(1, MAX_ROUNDS + 1):  # noqa: B007 - reported in the result
-        plan = plan_assign(
-            settings, read_state(settings, client), only=only, exclude=frozenset(failed_msg)
-        )
+        state = read_state(settings, client)
+        plan = plan_assign(settings, state, only=only, exclude=frozenset(failed_msg))
         notices.update(dict.fromkeys(plan.notices))
         if dry_run or plan.empty:
             settled = True
             break
+        writer = RecordWriter.for_pass(client, settings, [row[f.record_id] for row in state])
         for batch in chunks(write_rows(settings, plan), settings.redcap.batch_size):
-            out = import_bisecting(client, batch, id_field=f.record_id, overwrite=False)
-            _record_written(plan, out.written, actions)
-            for rid, msg in out.failed.items():
+            out = writer.write(batch, overwrite=False)
+            _record_written(plan, list(out.written), actions)
+            for rid, msg in out.refused.items():
                 failures[rid] += 1
                 if failures[rid] >= MAX_FAILURES:
                     failed_msg[rid] = msg
             crash_point("assign.after_batch")
-            if out.failed:
+            if out.refused:
                 # A refusal may be a unique-field collision with another pass: the IDs
                 # planned after it may be taken too, so re-read before writing more.
                 log.info(
-                    "REDCap refused %d record(s); re-reading (unique=%s)", len(out.failed), unique
+                    "REDCap refused %d record(s); re-reading (unique=%s)", len(out.refused), unique
                 )
                 break
     if not settled:

@@ -32,7 +32,7 @@ from recruit_cli.exit_codes import ExitCode, worst
 from recruit_cli.faultpoints import crash_point
 from recruit_cli.redcap.record_ids import RefusedRecord
 from recruit_cli.redcap.rows import base_rows, field_value, record_key
-from recruit_cli.redcap.writes import import_bisecting
+from recruit_cli.redcap.writes import RecordWriter
 from recruit_cli.results import PassResult, RecordAction, combine
 from recruit_cli.screening.classify import (
     Outcome,
@@ -290,24 +290,24 @@ def unmatched(records: Sequence[str] | None, decisions: Iterable[ScreenDecision]
 def apply_screen(
     settings: Settings, client: RedcapClient, plan: ScreenPlan, *, now: datetime
 ) -> PassResult:
-    """Write the plan in batches of ``redcap.batch_size``; one bad record fails alone."""
+    """Write the plan (``redcap.writes``: batched, one refused record fails alone)."""
     f = settings.fields
-    written: set[str] = set()
+    rows = write_rows(f, plan, now)
+    writer = RecordWriter.for_pass(client, settings, [d.record_id for d in plan.decisions])
     failed: dict[str, str] = {}
     unavailable = ""
-    for batch in chunks(write_rows(f, plan, now), settings.redcap.batch_size):
-        if unavailable:
-            failed.update({r[f.record_id]: "not written: REDCap unavailable" for r in batch})
-            continue
+    for batch in chunks(rows, settings.redcap.batch_size):
         try:
-            out = import_bisecting(client, batch, id_field=f.record_id, overwrite=True)
+            out = writer.write(batch, overwrite=True)
         except ServiceUnavailable as exc:
             unavailable = str(exc)
-            failed.update({r[f.record_id]: "not written: REDCap unavailable" for r in batch})
-            continue
-        written.update(out.written)
-        failed.update({rid: f"not written: {msg}" for rid, msg in out.failed.items()})
+            break
+        failed.update({rid: f"not written: {msg}" for rid, msg in out.refused.items()})
         crash_point("screen.after_batch")
+    written = set(writer.written)
+    if unavailable:
+        left = (r[f.record_id] for r in rows if r[f.record_id] not in written)
+        failed.update(dict.fromkeys(left, "not written: REDCap unavailable"))
     result = _result(plan, written=written, failed=failed, dry_run=False)
     # Under cron stdout stays quiet on success, so --log-file (INFO) is the audit trail:
     # record id and outcome only, never the reasons' wording or any answer.
@@ -316,13 +316,14 @@ def apply_screen(
             log.info("screen: record %s -> %s", d.record_id, d.outcome.status)
     log.info("screen: %d written, %d failed", len(written), len(failed))
     if unavailable:
-        result = PassResult(
-            command=result.command,
-            actions=result.actions,
+        result = replace(
+            result,
             notices=(*result.notices, f"REDCap became unavailable: {unavailable}"),
             exit_code=ExitCode.UNAVAILABLE,
-            details=result.details,
         )
+    elif failed and len(failed) == len(rows) > 1:
+        # Every record refused: the project (a validation, rights), not one record.
+        result = replace(result, exit_code=ExitCode.REFUSED)
     return result
 
 

@@ -45,7 +45,8 @@ PIPELINE_FIELDS: tuple[PipelineField, ...] = (
     PipelineField("study_id", "text", "Assigned study ID", validation="integer"),
     PipelineField("group", "text", "Study group"),
     PipelineField("screened_at", "text", "Screened (ISO-8601)"),
-    PipelineField("email_claim", "text", "E-mail claim (key|state|time)"),
+    PipelineField("email_claim", "text", "E-mail claim (key|state|time|run)"),
+    PipelineField("email_intent", "text", "E-mail intent (run|time)"),
     PipelineField("safety_alerted_at", "text", "Safety alert sent to staff (ISO-8601)"),
     PipelineField(
         "safety_ack",

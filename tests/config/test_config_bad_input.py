@@ -333,6 +333,20 @@ CASES: dict[str, Bad] = {
         "must be 0 or more seconds",
         "retry_max_wait",
     ),
+    "no claim lease": Bad(
+        'transport = "outbox"',
+        'transport = "outbox"\nclaim_lease_minutes = 0',
+        "email.claim_lease_minutes",
+        "must be a positive number of minutes",
+        "claim_lease_minutes",
+    ),
+    "endless claim lease": Bad(
+        'transport = "outbox"',
+        'transport = "outbox"\nclaim_lease_minutes = nan',
+        "email.claim_lease_minutes",
+        "must be a positive number of minutes",
+        "claim_lease_minutes",
+    ),
     "empty group rule": Bad(
         'when = "[qids_total] <= 5"',
         'when = ""',

@@ -65,3 +65,13 @@ def test_codes_the_fields_lack(tmp_path: Path, require: str, says: str) -> None:
     state, detail = choices_row(tmp_path, require)
     assert state == "fail"
     assert says in detail and "screening.criteria[0].require" in detail
+
+
+def test_a_project_without_the_intent_field_is_told_to_add_it(tmp_path: Path) -> None:
+    # A project set up by an older recruit: the claim protocol's intent field is missing.
+    s = settings(tmp_path, "[age] > 0")
+    older = [m for m in METADATA if m.field_name != "pipeline_email_intent"]
+    checks = {c.name: c for c in check_project(s, dict(s.rules()), older, INFO)}
+    assert checks["pipeline fields exist"].state == "fail"
+    assert "missing: pipeline_email_intent" in checks["pipeline fields exist"].detail
+    assert "recruit setup fields --apply" in checks["pipeline fields exist"].detail

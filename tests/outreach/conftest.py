@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from outreach_support import MakeSettings, build_settings
+from smtp_support import Handler, smtp_server
 
 from recruit_cli.redcap.client import RedcapClient
 from recruit_cli.retry import Backoff
@@ -39,3 +40,10 @@ def settings(make_settings: MakeSettings) -> Settings:
 def client(settings: Settings) -> Iterator[RedcapClient]:
     with RedcapClient.from_settings(settings, backoff=Backoff(attempts=1)) as c:
         yield c
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Handler, int]]:
+    """A real SMTP server on loopback: its handler (what it received) and its port."""
+    with smtp_server() as server:
+        yield server

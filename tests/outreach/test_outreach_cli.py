@@ -130,8 +130,9 @@ def test_timestamps_are_written_in_the_study_time_zone(config: Path, client: Red
 def test_redcap_refusing_the_claim_exits_7_with_its_message_and_sends_nothing(
     config: Path, settings: Settings, client: RedcapClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # The lab gave the claim field a validation: REDCap refuses the claim with a 400 that
-    # names no missing field. That is REDCap saying no (7), not a bug in recruit (1).
+    # The lab gave the claim field a validation: REDCap refuses every claim with a 400 that
+    # names no missing field. That is REDCap saying no (7), not a bug in recruit (1); each
+    # record is tried on its own first (one refused record would be 5, the rest sent).
     client.import_metadata(
         [
             {**row, "text_validation_type_or_show_slider_number": "integer"}
@@ -140,10 +141,10 @@ def test_redcap_refusing_the_claim_exits_7_with_its_message_and_sends_nothing(
             for row in DEMO_METADATA
         ]
     )
-    client.import_records([person("1", S.ELIGIBLE_ID_ASSIGNED)])
+    client.import_records([person(rid, S.ELIGIBLE_ID_ASSIGNED) for rid in ("1", "2")])
     assert run(["-c", str(config), "invite"]) == ExitCode.REFUSED == 7
     err = capsys.readouterr().err
-    assert "invite: REDCap refused content=record action=import (HTTP 400)" in err
+    assert "invite: every record was refused: REDCap refused content=record action=import" in err
     assert "could not be validated" in err  # REDCap's own words
     assert "unexpected" not in err and "person1@" not in err
     assert outbox(settings) == {}

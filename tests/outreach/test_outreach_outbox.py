@@ -14,16 +14,17 @@ from recruit_cli.errors import UsageError
 from recruit_cli.exit_codes import ExitCode
 from recruit_cli.mail.message import OutgoingMessage, SendReceipt
 from recruit_cli.mail.transports.outbox import OutboxTransport, eml_name
-from recruit_cli.outreach.claims import claimed, sent
+from recruit_cli.outreach.claims import Lease, claimed, sent
 from recruit_cli.outreach.invite import build_invite, invite_pass, invite_spec
 from recruit_cli.outreach.notify import notify_pass
 from recruit_cli.outreach.plan import Verdict, decide
+from recruit_cli.outreach.result import OutreachDetails
 from recruit_cli.outreach.safety import alert_pass
-from recruit_cli.outreach.send import OutreachDetails
 from recruit_cli.redcap.client import RedcapClient
 from recruit_cli.settings import Settings, Status
 
 NOW = datetime(2024, 5, 1, 19, 0, tzinfo=UTC)
+STALE = NOW - timedelta(hours=2)  # older than the default lease (60 minutes)
 S = Status
 STATUS = "pipeline_processing_status"
 CLAIM = "pipeline_email_claim"
@@ -109,7 +110,9 @@ def test_do_not_contact_set_after_selection_is_honoured(
 ) -> None:
     client.import_records([person(str(i), S.ELIGIBLE_ID_ASSIGNED) for i in range(1, 13)])
     transport = DncDuringPass(settings.email.outbox_dir, client, record="12")
-    result = invite_pass(settings, client, transport, now=NOW)
+    # All twelve are claimed in one window and read right before the sends; a flag set
+    # during the sends is seen by the re-read before each send (here: every send).
+    result = invite_pass(settings, client, transport, now=NOW, recheck_after=0)
     assert result.counts == {"invited": 11, "do_not_contact": 1}
     assert result.exit_code == ExitCode.OK
     assert "12:invite:1" not in outbox(settings)
@@ -225,7 +228,8 @@ def test_resend_to_someone_who_asked_not_to_be_contacted_is_refused_and_keeps_th
     # Even if the flag is set between the check and the send, the engine writes nothing:
     # the person really was invited, and "eligible_invited" must not become "review".
     spec = invite_spec(settings)
-    again = decide(settings, spec, before, key="1:invite:1:resend-x", resend=True)
+    lease = Lease(NOW, settings.email.claim_lease_minutes)
+    again = decide(settings, spec, before, key="1:invite:1:resend-x", lease=lease, resend=True)
     assert again.verdict is Verdict.SKIP and "do_not_contact" in again.detail
     assert records(client, "1")["1"] == before
     assert sorted(outbox(settings)) == ["1:invite:1"]
@@ -238,7 +242,8 @@ def test_dry_run_plans_but_writes_and_sends_nothing(
         [
             person("1", S.ELIGIBLE_ID_ASSIGNED),
             person("2", S.ELIGIBLE_ID_ASSIGNED, do_not_contact="1"),
-            person("3", S.ELIGIBLE_ID_ASSIGNED, **{CLAIM: claimed("3:invite:1", NOW)}),
+            person("3", S.ELIGIBLE_ID_ASSIGNED, **{CLAIM: claimed("3:invite:1", STALE)}),
+            person("5", S.ELIGIBLE_ID_ASSIGNED, **{CLAIM: claimed("5:invite:1", NOW, "f00d")}),
             person("4", S.INELIGIBLE),
         ]
     )
@@ -249,6 +254,7 @@ def test_dry_run_plans_but_writes_and_sends_nothing(
         "1": "invited",
         "2": "do_not_contact",
         "3": "reconcile",
+        "5": "skipped",  # another run's claim, younger than the lease
     }
     assert notify_pass(settings, client, box(settings), dry_run=True, now=NOW).counts == {
         "notified": 1
@@ -261,7 +267,7 @@ def test_dry_run_plans_but_writes_and_sends_nothing(
 def test_reconciliation_marks_what_went_out_and_sends_what_did_not(
     settings: Settings, client: RedcapClient
 ) -> None:
-    earlier = NOW - timedelta(minutes=1)
+    earlier = STALE  # left by a run that stopped, longer ago than the lease
     client.import_records(
         [
             person("1", S.ELIGIBLE_ID_ASSIGNED, **{CLAIM: claimed("1:invite:1", earlier)}),

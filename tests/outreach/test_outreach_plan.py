@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,9 +12,13 @@ from recruit_cli.outreach.claims import (
     Claim,
     ClaimFormatError,
     ClaimState,
+    Lease,
     claimed,
+    intent,
     parse_claim,
+    parse_intent,
     resend_key,
+    reserved,
     sent,
 )
 from recruit_cli.outreach.invite import invite_spec
@@ -23,6 +27,8 @@ from recruit_cli.outreach.safety import alert_spec
 from recruit_cli.settings import Settings, Status
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+# Decided two hours after NOW with the default lease: a claim written at NOW is stale.
+LATER = Lease(NOW + timedelta(hours=2), 60)
 
 
 @pytest.fixture
@@ -54,6 +60,29 @@ def test_claim_round_trip_and_kind() -> None:
     assert resend_key("7:invite:1", NOW) == "7:invite:1:resend-20240501T120000Z"
 
 
+def test_claims_carry_their_run_and_the_older_form_still_reads() -> None:
+    text = reserved("7:invite:1", NOW, "a1b2c3d4e5f6")
+    assert text == "7:invite:1|reserved|2024-05-01T12:00:00+00:00|a1b2c3d4e5f6"
+    claim = parse_claim(text)
+    assert claim == Claim("7:invite:1", ClaimState.RESERVED, NOW, "a1b2c3d4e5f6")
+    assert claim is not None and claim.open
+    # Written before run ids: read as another run's (run "").
+    old = parse_claim("7:invite:1|claimed|2024-05-01T12:00:00+00:00")
+    assert old == Claim("7:invite:1", ClaimState.CLAIMED, NOW, "")
+    assert parse_intent(intent("a1b2c3d4e5f6", NOW)) == "a1b2c3d4e5f6"
+    assert parse_intent("") == parse_intent("junk") == ""
+
+
+def test_another_runs_open_claim_holds_the_record_for_the_lease() -> None:
+    claim = parse_claim(claimed("7:invite:1", NOW, "a1b2c3d4e5f6"))
+    assert claim is not None
+    assert Lease(NOW + timedelta(minutes=59), 60).holds(claim)
+    assert not Lease(NOW + timedelta(minutes=60), 60).holds(claim)
+    assert Lease(NOW - timedelta(minutes=5), 60).holds(claim)  # a clock ahead of ours
+    done = parse_claim(sent("7:invite:1", NOW, "a1b2c3d4e5f6"))
+    assert done is not None and not Lease(NOW, 60).holds(done)
+
+
 @pytest.mark.parametrize(
     "value", ["garbage", "7:invite:1|maybe|2024-05-01T12:00:00+00:00", "k|sent|yesterday", "|sent|"]
 )
@@ -67,7 +96,36 @@ CASES = [
     ("fresh record", {}, Verdict.SEND, ""),
     ("status moved on", {"pipeline_processing_status": "manual_review_required"}, Verdict.SKIP, ""),
     ("safety review", {"pipeline_processing_status": "safety_review"}, Verdict.SKIP, ""),
-    ("own claim open", {"pipeline_email_claim": claimed("7:invite:1", NOW)}, Verdict.RECONCILE, ""),
+    (
+        "stale claim open",
+        {"pipeline_email_claim": claimed("7:invite:1", NOW)},
+        Verdict.RECONCILE,
+        "",
+    ),
+    (
+        "stale reservation",
+        {"pipeline_email_claim": reserved("7:invite:1", NOW, "a1b2c3d4e5f6")},
+        Verdict.RECONCILE,
+        "",
+    ),
+    (
+        "young claim of another run",
+        {"pipeline_email_claim": claimed("7:invite:1", LATER.now, "a1b2c3d4e5f6")},
+        Verdict.TAKEN,
+        "another recruit run holds it",
+    ),
+    (
+        "young reservation of another run",
+        {"pipeline_email_claim": reserved("7:invite:1", LATER.now - timedelta(minutes=59))},
+        Verdict.TAKEN,
+        "another recruit run",
+    ),
+    (
+        "young claim of another kind",
+        {"pipeline_email_claim": claimed("7:ineligible:1", LATER.now)},
+        Verdict.TAKEN,
+        "another recruit run",
+    ),
     (
         "older template version open",
         {"pipeline_email_claim": claimed("7:invite:0", NOW)},
@@ -118,7 +176,7 @@ CASES = [
 def test_invite_decisions(
     settings: Settings, name: str, fields: dict[str, str], verdict: Verdict, code: str
 ) -> None:
-    d = decide(settings, invite_spec(settings), row(**fields), key="7:invite:1")
+    d = decide(settings, invite_spec(settings), row(**fields), key="7:invite:1", lease=LATER)
     assert d.verdict is verdict
     assert d.detail.startswith(code)
     assert "evil" not in d.detail and "p@example.org" not in d.detail
@@ -128,8 +186,9 @@ def test_resend_gets_a_fresh_key_and_only_when_asked(settings: Settings) -> None
     spec = invite_spec(settings)
     claim = sent("7:invite:1", NOW)
     done = row(pipeline_processing_status="eligible_invited", pipeline_email_claim=claim)
+    lease = Lease(NOW, 60)
     [plain] = plan_pass(
-        settings, spec, [done], keys=lambda r: message_key(settings, r, "invite"), now=NOW
+        settings, spec, [done], keys=lambda r: message_key(settings, r, "invite"), lease=lease
     )
     assert plain.verdict is Verdict.SKIP
     [again] = plan_pass(
@@ -138,7 +197,7 @@ def test_resend_gets_a_fresh_key_and_only_when_asked(settings: Settings) -> None
         [done],
         keys=lambda r: message_key(settings, r, "invite"),
         resend=True,
-        now=NOW,
+        lease=lease,
     )
     assert again.verdict is Verdict.SEND and again.resend
     assert again.key == "7:invite:1:resend-20240501T120000Z"
@@ -147,14 +206,18 @@ def test_resend_gets_a_fresh_key_and_only_when_asked(settings: Settings) -> None
 def test_safety_alert_ignores_do_not_contact_and_skips_acknowledged(settings: Settings) -> None:
     spec = alert_spec(settings)
     base = {"record_id": "9", "pipeline_processing_status": "safety_review", "do_not_contact": "1"}
-    assert decide(settings, spec, base, key="9:safety_alert:1").verdict is Verdict.SEND
+    assert decide(settings, spec, base, key="9:safety_alert:1", lease=LATER).verdict is Verdict.SEND
     acked = {**base, "pipeline_safety_acknowledged": "1"}
-    assert decide(settings, spec, acked, key="9:safety_alert:1").verdict is Verdict.SKIP
+    assert (
+        decide(settings, spec, acked, key="9:safety_alert:1", lease=LATER).verdict is Verdict.SKIP
+    )
     alerted = {**base, "pipeline_safety_alert_timestamp": "2024-05-01T05:00:00-07:00"}
-    assert decide(settings, spec, alerted, key="9:safety_alert:1").verdict is Verdict.SKIP
+    assert (
+        decide(settings, spec, alerted, key="9:safety_alert:1", lease=LATER).verdict is Verdict.SKIP
+    )
     # A claim it cannot read is overwritten rather than blocking a safety alert.
     odd = {**base, "pipeline_email_claim": "??"}
-    assert decide(settings, spec, odd, key="9:safety_alert:1").verdict is Verdict.SEND
+    assert decide(settings, spec, odd, key="9:safety_alert:1", lease=LATER).verdict is Verdict.SEND
 
 
 def test_review_reasons_are_appended_once() -> None:

@@ -41,13 +41,20 @@ RUN_TIMEOUT = 300.0  # one `recruit run`; a hang is a failure, not a wait
 
 # Crash points on the Graph path (outbox.before_rename is the outbox's only), and about how
 # many times a pass over ``n`` new records reaches each (so a random count usually hits).
+# Outreach claims windows of up to 100 records, each pass's mail steps (alerts, invitations,
+# notices) at least one window each.
 CRASH_POINTS: dict[str, Callable[[int, int], int]] = {
     "screen.after_batch": lambda n, batch: max(1, n // batch),
     "assign.after_batch": lambda n, batch: max(1, n // 2 // batch),
-    "outreach.after_claim": lambda n, batch: max(1, n // 20),
+    "outreach.after_intent": lambda n, batch: max(2, n // 100),
+    "outreach.after_claim": lambda n, batch: max(2, n // 100),
+    "outreach.after_hold": lambda n, batch: max(2, n // 100),
     "outreach.after_send": lambda n, batch: max(1, n // 2),
-    "outreach.after_mark": lambda n, batch: max(1, n // 20),
+    "outreach.after_mark": lambda n, batch: max(1, n // 100),
 }
+# [email] claim_lease_minutes: cycles never overlap here, so a short lease is safe, and a
+# killed cycle's claims are taken over a few cycles later instead of an hour later.
+LEASE_MINUTES = 0.15
 
 
 def sandbox_faults(rng: random.Random) -> str:
@@ -73,7 +80,7 @@ def config_text(sb: Sandbox, fake: MicrosoftSandbox, *, batch_size: int) -> str:
         'token_env = "REDCAP_API_TOKEN"': (
             f'token_env = "REDCAP_API_TOKEN"\ntimeout = 1.0\nbatch_size = {batch_size}'
         ),
-        'transport = "outbox"': 'transport = "graph"',
+        'transport = "outbox"': f'transport = "graph"\nclaim_lease_minutes = {LEASE_MINUTES}',
         "[report]": "\n".join(
             [
                 "[email.graph]",

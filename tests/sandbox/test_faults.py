@@ -50,6 +50,20 @@ def test_failed_request_applies_nothing(sandbox: Sandbox, api: Api) -> None:
     assert api(sandbox, content="record", format="json").json() == []
 
 
+def test_a_locked_record_refuses_every_import_that_touches_it(sandbox: Sandbox, api: Api) -> None:
+    two = json.dumps([{"record_id": "1", "age": "30"}, {"record_id": "2", "age": "40"}])
+    assert api(sandbox, content="record", format="json", data=two).status_code == 200
+    sandbox.set_faults("locked=2")
+    both = json.dumps([{"record_id": "1", "age": "31"}, {"record_id": "2", "age": "41"}])
+    refused = api(sandbox, content="record", format="json", data=both)
+    assert refused.status_code == 400
+    assert refused.json() == {"error": "The following records are locked and cannot be modified: 2"}
+    one = json.dumps([{"record_id": "1", "age": "32"}])
+    assert api(sandbox, content="record", format="json", data=one).status_code == 200
+    rows = api(sandbox, content="record", format="json", fields="record_id,age").json()
+    assert rows == [{"record_id": "1", "age": "32"}, {"record_id": "2", "age": "40"}]
+
+
 def test_drop_after_commit_applies_the_write(sandbox: Sandbox, api: Api) -> None:
     sandbox.set_faults("drop-after-commit@1")
     assert version(api, sandbox) == 200  # reads are never dropped

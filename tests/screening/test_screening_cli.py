@@ -309,7 +309,8 @@ def test_setup_fields_prints_and_applies(
         assert code == 0
         lines = out.strip().splitlines()
         assert lines[0].startswith("field_name,form_name,section_header,field_type")
-        assert len(lines) == 11 and "assigned_study_id" in out
+        assert len(lines) == 12 and "assigned_study_id" in out
+        assert "pipeline_email_intent,recruitment_pipeline,,text" in out
 
         code, out, _ = recruit(capsys, "--config", cfg, "setup", "fields", "--apply", "--dry-run")
         assert code == 0
@@ -321,7 +322,7 @@ def test_setup_fields_prints_and_applies(
         with RedcapClient(sb.url, sb.token) as client:
             after = client._json({"content": "metadata", "format": "json"})
         by_name = {r["field_name"]: r for r in after}
-        assert len(after) == len(survey) + 10
+        assert len(after) == len(survey) + 11
         assert by_name[survey[2]["field_name"]]["branching_logic"] == "[agree_participate] = '1'"
         assert by_name[survey[2]["field_name"]]["field_annotation"] == "@HIDDEN-SURVEY"
         assert (
@@ -332,4 +333,4 @@ def test_setup_fields_prints_and_applies(
         code, out, _ = recruit(capsys, "--config", cfg, "-v", "setup", "fields", "--apply")
         assert code == 0  # nothing missing any more: nothing imported
         with RedcapClient(sb.url, sb.token) as client:
-            assert len(client.export_metadata()) == len(survey) + 10
+            assert len(client.export_metadata()) == len(survey) + 11
