@@ -16,7 +16,7 @@ from recruit_cli.address import problem as address_problem
 from recruit_cli.config.convert import Context
 from recruit_cli.config.lines import KeyPath
 from recruit_cli.errors import ConfigError
-from recruit_cli.reasons import RESERVED
+from recruit_cli.reasons import OWN_CODES, RESERVED, UNEVALUABLE
 from recruit_cli.settings import Settings
 
 CODE = re.compile(r"[a-z][a-z0-9_]*")
@@ -34,7 +34,6 @@ GRAPH_MODES = ("delegated", "shared", "app")
 SMTP_SECURITY = ("starttls", "ssl", "none")
 ON_UNKNOWN = ("review", "ineligible")
 ON_FALSE = ("ineligible", "review")
-DUPLICATE_CODE = "duplicate"  # screening.duplicates.DUPLICATE: recruit's own reason code
 
 
 def validate(s: Settings, ctx: Context) -> None:
@@ -163,7 +162,8 @@ def _criteria(s: Settings, ctx: Context) -> None:
 def _flags(s: Settings, ctx: Context) -> None:
     # A flag's name is a reason code like a criterion's: it must not be read as another one.
     criteria = {c.name for c in s.screening.criteria}
-    taken = criteria | {f"unevaluable_{n}" for n in criteria} | {s.safety.name, DUPLICATE_CODE}
+    taken = criteria | {f"{UNEVALUABLE}{n}" for n in criteria} | {s.safety.name}
+    taken |= OWN_CODES | RESERVED
     names: set[str] = set()
     for i, flag in enumerate(s.screening.flags):
         at: KeyPath = ("screening", "flags", i)
@@ -177,7 +177,8 @@ def _flags(s: Settings, ctx: Context) -> None:
             raise ctx.error(f"flag name '{flag.name}' is used twice", (*at, "name"))
         if flag.name in taken:
             raise ctx.error(
-                f"flag name '{flag.name}' is already a criterion's or recruit's own code",
+                f"flag name '{flag.name}' is already a criterion's or recruit's own code "
+                "(or reserved)",
                 (*at, "name"),
             )
         names.add(flag.name)

@@ -32,7 +32,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from recruit_cli import address
+from recruit_cli import address, reasons
 from recruit_cli.redcap.rows import base_rows, field_value, submission_key
 from recruit_cli.screening.classify import Reason, ScreeningRules, is_ready
 from recruit_cli.settings import BLANK_STATUSES, Settings
@@ -40,7 +40,7 @@ from recruit_cli.settings import BLANK_STATUSES, Settings
 if TYPE_CHECKING:
     from recruit_cli.redcap.client import RedcapClient
 
-DUPLICATE = "duplicate"  # the reason code
+DUPLICATE = reasons.DUPLICATE  # the reason code
 
 Order = tuple[int, str, tuple[int, int, str]]  # redcap.rows.submission_key
 Key = tuple[int, tuple[str, ...]]  # (index of the match entry, normalised values)

@@ -152,8 +152,8 @@ def acknowledged_duplicate(settings: Settings, row: Mapping[str, str]) -> bool:
     return (
         field_value(row, settings.fields.status) == Status.MANUAL_REVIEW
         and field_value(row, settings.fields.duplicate_ok) == "1"
-        and duplicates.DUPLICATE in codes
-        and ACK_REASON.code not in codes
+        and reasons.DUPLICATE in codes
+        and reasons.SAFETY_ACKNOWLEDGED not in codes
     )
 
 

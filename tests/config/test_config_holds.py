@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from config_samples import GOOD, TOKEN
 
+from recruit_cli import reasons
 from recruit_cli.config import load_settings
 from recruit_cli.errors import ConfigError
 from recruit_cli.logic import Logic
@@ -47,6 +48,17 @@ def test_flags_and_match_lists_load_as_parsed_rules(tmp_path: Path) -> None:
     assert "screening.flags[1].when" in keys
 
 
+def test_flag_names_and_duplicate_are_reason_codes_status_and_the_report_show(
+    tmp_path: Path,
+) -> None:
+    known = reasons.known_codes(load(tmp_path, GOOD + FLAGS))
+    assert {"too_fast", "attention", "duplicate"} <= known
+    assert reasons.codes("too_fast: x\nduplicate: same dob as record 3", known) == (
+        "too_fast",
+        "duplicate",
+    )
+
+
 def test_without_the_tables_there_are_no_flags_and_no_duplicate_check(tmp_path: Path) -> None:
     s = load(tmp_path, GOOD)
     assert s.screening.flags == ()
@@ -73,6 +85,8 @@ def test_without_the_tables_there_are_no_flags_and_no_duplicate_check(tmp_path: 
             "recruit's own code",
             None,
         ),
+        ('name = "attention"', 'name = "other"', "screening.flags[1].name", "reserved", None),
+        ('name = "attention"', 'name = "email_invalid"', "screening.flags[1].name", "own", None),
         (
             'reason = "Failed the attention check"',
             'reason = ""',
