@@ -29,7 +29,6 @@ pairwise.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from recruit_cli import address, reasons
@@ -43,13 +42,6 @@ if TYPE_CHECKING:
 DUPLICATE = reasons.DUPLICATE  # the reason code
 
 Order = tuple[int, str, tuple[int, int, str]]  # redcap.rows.submission_key
-Key = tuple[int, tuple[str, ...]]  # (index of the match entry, normalised values)
-
-
-@dataclass(frozen=True)
-class _Holder:
-    record_id: str
-    order: Order
 
 
 def enabled(settings: Settings) -> bool:
@@ -90,10 +82,16 @@ def candidates(
 
 def normalised(value: str, *, email: bool) -> str:
     """The form values are compared in; "" for a blank value (which never matches)."""
+    return _email_key(value) if email else _text_key(value)
+
+
+def _text_key(value: str) -> str:
+    return " ".join(value.split()).casefold()
+
+
+def _email_key(value: str) -> str:
     text = " ".join(value.split())
-    if not text:
-        return ""
-    return address.comparison_key(text) if email else text.casefold()
+    return address.comparison_key(text) if text else ""
 
 
 def find_duplicates(
@@ -111,72 +109,91 @@ def find_duplicates(
     if not entries or not asked:
         return {}
     f = settings.fields
-    records = _merged(rows, f.record_id)
-    first: dict[Key, _Holder] = {}  # the earliest record with this key
-    first_through: dict[Key, _Holder] = {}  # the earliest already screened or holding an ID
-    keys_of: dict[str, list[Key]] = {}
-    for rid, row in records.items():
-        holder = _Holder(
-            rid, submission_key(row, record_id=f.record_id, submitted_at=f.submitted_at)
-        )
-        through = field_value(row, f.status) not in BLANK_STATUSES or bool(
-            field_value(row, f.study_id)
-        )
-        keys = _keys(row, entries, f.email)
-        if rid in asked and not through:
-            keys_of[rid] = keys
-        for key in keys:
-            _keep_earliest(first, key, holder)
-            if through:
-                _keep_earliest(first_through, key, holder)
-    out: dict[str, Reason] = {}
-    for rid, keys in keys_of.items():
-        found: tuple[_Holder, int] | None = None
-        for key in keys:
-            earlier = first[key]
-            if earlier.record_id == rid:
-                # This record is the earliest with the key: only one already through
-                # screening (submitted later, screened first) comes before it.
-                earlier_or_none = first_through.get(key)
-                if earlier_or_none is None:
-                    continue
-                earlier = earlier_or_none
-            if found is None or earlier.order < found[0].order:
-                found = (earlier, key[0])
-        if found is not None:
-            holder, entry = found
-            out[rid] = Reason(
-                DUPLICATE, f"same {_names(entries[entry])} as record {holder.record_id}"
+    merged = _merged(rows, f.record_id)
+    ids = list(merged)
+    records = list(merged.values())
+    # Column by column, so the per-record work is a few C-level passes and one dict lookup
+    # per entry (the check keys every record of the project on every pass that screens).
+    names = {name for entry in entries for name in entry}
+    columns = {
+        name: [(_email_key if name == f.email else _text_key)(r.get(name) or "") for r in records]
+        for name in names
+    }
+    orders: dict[int, Order] = {}
+    through: dict[int, bool] = {}
+
+    def order(pos: int) -> Order:
+        if pos not in orders:
+            orders[pos] = submission_key(
+                records[pos], record_id=f.record_id, submitted_at=f.submitted_at
             )
-    return out
+        return orders[pos]
 
+    def is_through(pos: int) -> bool:
+        """Already screened or holding a study ID: before any pending record."""
+        if pos not in through:
+            row = records[pos]
+            status = field_value(row, f.status)
+            through[pos] = status not in BLANK_STATUSES or bool(field_value(row, f.study_id))
+        return through[pos]
 
-def _keys(row: Mapping[str, str], entries: Sequence[tuple[str, ...]], email: str) -> list[Key]:
-    keys: list[Key] = []
+    found: dict[int, tuple[Order, int, int]] = {}  # candidate -> (order, entry, record)
     for i, entry in enumerate(entries):
-        values = tuple(normalised(field_value(row, name), email=name == email) for name in entry)
-        if all(values):  # a blank value never matches
-            keys.append((i, values))
-    return keys
+        for members in _sharing(entry, columns):
+            pending = [p for p in members if ids[p] in asked and not is_through(p)]
+            if not pending:
+                continue
+            by_order = sorted(members, key=order)
+            earliest = by_order[0]
+            earliest_through = next((p for p in by_order if is_through(p)), None)
+            for p in pending:
+                # Before p: the earliest submission, unless that is p itself; then only one
+                # already through screening (submitted later, screened first).
+                ref = earliest if earliest != p else earliest_through
+                if ref is None:
+                    continue
+                candidate = (order(ref), i, ref)
+                if p not in found or candidate < found[p]:
+                    found[p] = candidate
+    return {
+        ids[p]: Reason(DUPLICATE, f"same {_names(entries[i])} as record {ids[ref]}")
+        for p, (_, i, ref) in found.items()
+    }
 
 
-def _keep_earliest(index: dict[Key, _Holder], key: Key, holder: _Holder) -> None:
-    held = index.get(key)
-    if held is None or holder.order < held.order:
-        index[key] = holder
+def _sharing(entry: Sequence[str], columns: Mapping[str, list[str]]) -> list[list[int]]:
+    """The groups of records (positions) with the same non-blank values for ``entry``."""
+    first: dict[object, int] = {}
+    groups: dict[object, list[int]] = {}
+    present: list[tuple[int, object]]
+    if len(entry) == 1:
+        present = [(p, k) for p, k in enumerate(columns[entry[0]]) if k]
+    else:
+        tuples = zip(*(columns[n] for n in entry), strict=True)
+        present = [(p, k) for p, k in enumerate(tuples) if all(k)]
+    for pos, key in present:  # a blank value never matches
+        held = first.setdefault(key, pos)
+        if held != pos:
+            groups.setdefault(key, [held]).append(pos)
+    return list(groups.values())
 
 
 def _merged(rows: Iterable[Mapping[str, str]], record_id: str) -> dict[str, Mapping[str, str]]:
     """One row per record: a longitudinal export has one per event; the first non-blank
     value of each field wins."""
-    out: dict[str, Mapping[str, str]] = {}
-    for row in rows:
-        rid = field_value(row, record_id)
+    listed = list(rows)
+    ids = [(r.get(record_id) or "").strip() for r in listed]
+    out: dict[str, Mapping[str, str]] = dict(zip(ids, listed, strict=True))
+    if len(out) == len(listed):  # a classic project: one row per record, nothing to merge
+        out.pop("", None)
+        return out
+    out = {}
+    for rid, row in zip(ids, listed, strict=True):
         if not rid:
             continue
         held = out.get(rid)
         if held is None:
-            out[rid] = row  # a classic project's only row: no copy
+            out[rid] = row
             continue
         merged = dict(held)
         for name, value in row.items():
