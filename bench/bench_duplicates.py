@@ -6,8 +6,11 @@ waiting to be screened; one new submission in 20 repeats an earlier person's e-m
 with and without ``[duplicates] match = [["participant_email"], ["first_name", "dob"]]``
 (median of REPEATS dry runs each, on the same project: a dry run reads and plans exactly
 as a real pass, and the rows it would write are the same in number either way). Budget:
-the check adds <= 2 s and <= 1 REDCap call. The last columns split the added time into the
-extra export (the identity fields of every record) and the hashing (``find_duplicates``).
+the check adds <= 2 s and <= 1 REDCap call. With the check, the screen pass exports the
+identity fields of every record, then its usual export narrowed by ``records=`` to the
+records whose status allows screening; without it, that export's filterLogic runs over the
+whole project. The last two columns are the identity export and the hashing
+(``find_duplicates``) alone.
 
 Run: .venv/bin/python bench/bench_duplicates.py [N [NEW]]
 """

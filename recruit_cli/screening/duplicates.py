@@ -23,7 +23,8 @@ matches, so an entry with a blank field gives no match.
 
 Cost: one export of the identity fields of every record per pass (``read_identities``), and
 work linear in the number of records: every record's values are hashed once, never compared
-pairwise.
+pairwise. The screen pass uses the same export to narrow its own to the records whose
+status it may change, which makes the check's export nearly free in a large project.
 """
 
 from __future__ import annotations
@@ -50,9 +51,10 @@ def enabled(settings: Settings) -> bool:
 
 def identity_fields(settings: Settings) -> list[str]:
     """What the duplicate check reads of every record: id, status, study ID, submission
-    time, and the match fields."""
+    time, and the match fields; and the acknowledgements, with which the screen pass
+    narrows its own export (``screen.may_screen``)."""
     f = settings.fields
-    names = [f.record_id, f.status, f.study_id]
+    names = [f.record_id, f.status, f.study_id, f.safety_ack, f.duplicate_ok]
     if f.submitted_at:
         names.append(f.submitted_at)
     for entry in settings.duplicates.match:

@@ -15,9 +15,11 @@ flagged at risk is never put back into automated screening and e-mail; staff dec
 
 Duplicates and flags (``screening.duplicates``, ``screening.flags``) hold a record for
 manual review after classify and before any study ID or e-mail; the safety rule comes first.
-With ``[duplicates]`` configured a pass reads one more export, the identity fields of every
-record, when it has submissions to screen. A held duplicate whose acknowledgement field
-(``[fields] duplicate_ok``) staff set to "1" is screened again, normally, by the next pass.
+With ``[duplicates]`` configured a pass first reads the identity fields of every record
+(``duplicates.read_identities``), then the usual export narrowed to the records whose
+status allows screening (``may_screen``), or none when there are none. A held duplicate
+whose acknowledgement field (``[fields] duplicate_ok``) staff set to "1" is screened again,
+normally, by the next pass.
 
 ``screen_and_alert`` is `recruit screen`: the pass, then at once the staff alert for each
 new safety match (``outreach.safety``), where `recruit run` orders the alert as a step.
@@ -140,6 +142,28 @@ def filter_logic(settings: Settings) -> str:
     return f"({todo}) or ({acked})"
 
 
+def may_screen(
+    settings: Settings, identities: Iterable[Mapping[str, str]], only: Sequence[str] | None
+) -> list[str]:
+    """The record ids ``filter_logic`` could select, by status alone (a superset of them):
+    pending, safety review acknowledged, review marked "not a duplicate"."""
+    f = settings.fields
+    wanted = set(only) if only else None
+    out: dict[str, None] = {}
+    for row in identities:
+        rid = field_value(row, f.record_id)
+        status = field_value(row, f.status)
+        if (wanted is not None and rid not in wanted) or not rid:
+            continue
+        if (
+            status in BLANK_STATUSES
+            or (status == Status.SAFETY_REVIEW and field_value(row, f.safety_ack) == "1")
+            or (status == Status.MANUAL_REVIEW and field_value(row, f.duplicate_ok) == "1")
+        ):
+            out[rid] = None
+    return list(out)
+
+
 def acknowledged_duplicate(settings: Settings, row: Mapping[str, str]) -> bool:
     """A record held as a duplicate that staff marked as a different person.
 
@@ -240,16 +264,25 @@ def screen_pass(
     rules = ScreeningRules.from_settings(settings)
     now = now or settings.study.now()
     seen = len(client.refused)
-    rows = client.export_records(
-        records=list(records) if records else None,
-        fields=export_fields(settings, rules),
-        filter_logic=filter_logic(settings),
-    )
-    base = base_rows(rows)
+    todo = list(records) if records else None
     identities = None
-    if duplicates.enabled(settings) and duplicates.candidates(settings, rules, base):
+    if duplicates.enabled(settings):
+        # The identity fields of every record also tell which records the screen export
+        # can be narrowed to (by status): REDCap then applies filterLogic to those alone,
+        # instead of to the whole project. A refused record id can't be named in that
+        # list, so then the export runs over the whole project as without duplicates.
         identities = duplicates.read_identities(settings, client)
-    plan = plan_screen(settings, rules, base, now=now, identities=identities)
+        if len(client.refused) == seen:
+            todo = may_screen(settings, identities, records)
+        seen = len(client.refused)
+    rows = (
+        client.export_records(
+            records=todo, fields=export_fields(settings, rules), filter_logic=filter_logic(settings)
+        )
+        if todo != []
+        else []
+    )
+    plan = plan_screen(settings, rules, base_rows(rows), now=now, identities=identities)
     if dry_run:
         result = _result(plan, written=None, failed={}, dry_run=True)
     else:

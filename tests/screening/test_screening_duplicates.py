@@ -276,13 +276,25 @@ def test_the_check_costs_one_export_and_none_when_there_is_nothing_to_screen(
                 {"record_id": str(i), "participant_email": f"p{i % 3}@example.org"}
                 for i in range(1, 31)
             ),
+            {"record_id": "31", "agree_participate": "0"},  # not ready: left alone
         )
         with RedcapClient.from_settings(settings) as client:
             plan = screen_pass(settings, client, dry_run=True)
-            assert client.calls == 2  # what screening reads + the identity fields of all
+            assert client.calls == 2  # the identity fields of all + what screening reads
             held = [a.record_id for a in plan.actions if a.action == "review"]
             assert held == [str(i) for i in range(4, 31)]
             screen_pass(settings, client)
             before = client.calls
             assert screen_pass(settings, client).actions == ()
-            assert client.calls - before == 1  # nothing new: no identity export
+            # Record 31 is still pending (not ready): its status keeps the screen export.
+            assert client.calls - before == 2
+            client.import_records([{"record_id": "31", "pipeline_processing_status": "x"}])
+            before = client.calls
+            assert screen_pass(settings, client).actions == ()
+            # Nothing pending: the identity export is the pass's only call, as the screen
+            # export is without [duplicates].
+            assert client.calls - before == 1
+            before = client.calls
+            only = screen_pass(settings, client, records=["2", "404"])
+            assert client.calls - before == 1 and only.actions == ()
+            assert any("record 404: not screened" in n for n in only.notices)
