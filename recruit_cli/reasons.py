@@ -6,7 +6,8 @@ their own free text. Whatever is read back from it (``recruit status``, ``--json
 weekly report) shows and counts only the codes recruit knows, defined here once:
 
 - the configured criteria (``[[screening.criteria]] name``), the ``unevaluable_<name>`` of
-  each, and the safety rule's name (``[safety] name``);
+  each, the flags (``[[screening.flags]] name``) and the safety rule's name
+  (``[safety] name``);
 - recruit's own codes, below (screening, assignment and outreach write them).
 
 Any other line counts as ``OTHER``; its text is never shown (it may name or describe a
@@ -32,6 +33,7 @@ UNEVALUABLE_GROUP = "unevaluable_group"
 AMBIGUOUS_GROUP = "ambiguous_group"
 BETWEEN_GROUPS = "between_groups"
 SAFETY_ACKNOWLEDGED = "safety_acknowledged"
+DUPLICATE = "duplicate"  # a later submission by a person already in the project (duplicates.py)
 # Assignment (screening/assign.py).
 UNKNOWN_GROUP = "unknown_group"
 # Outreach (outreach/plan.py, invite.py, participant.py, send.py).
@@ -54,6 +56,7 @@ OWN_CODES = frozenset(
         AMBIGUOUS_GROUP,
         BETWEEN_GROUPS,
         SAFETY_ACKNOWLEDGED,
+        DUPLICATE,
         UNKNOWN_GROUP,
         STUDY_ID_MISSING,
         STUDY_ID_INVALID,
@@ -79,8 +82,14 @@ def known_codes(settings: Settings) -> frozenset[str]:
         OWN_CODES
         | criteria
         | {f"{UNEVALUABLE}{name}" for name in criteria}
+        | flag_codes(settings)
         | {settings.safety.name}
     )
+
+
+def flag_codes(settings: Settings) -> frozenset[str]:
+    """The codes of the configured flags (``[[screening.flags]] name``)."""
+    return frozenset(f.name for f in settings.screening.flags)
 
 
 def line_code(line: str, known: frozenset[str]) -> str | None:

@@ -135,6 +135,9 @@ class FieldMap:
     email_intent: str = "pipeline_email_intent"  # "<run id>|<iso time>": who last tried
     safety_alerted_at: str = "pipeline_safety_alert_timestamp"
     safety_ack: str = "pipeline_safety_acknowledged"  # staff set this to acknowledge
+    # Staff set this (yes) on a record held as a duplicate that is a different person; read
+    # only when [duplicates] is configured (screening.duplicates).
+    duplicate_ok: str = "pipeline_duplicate_ok"
     # Optional, None when the project has no such field:
     language: str | None = None
     do_not_contact: str | None = None
@@ -175,9 +178,28 @@ class Criterion:
 
 
 @dataclass(frozen=True)
+class Flag:
+    """A suspicious-submission check (an attention check, an implausible completion time):
+    when its rule is TRUE the record is held for manual review, never made ineligible."""
+
+    name: str  # stable code stored in REDCap, [a-z][a-z0-9_]*
+    when: Logic  # REDCap logic; TRUE raises the flag, FALSE or unknown does not
+    reason: str  # readable text for staff, never sent to participants
+
+
+@dataclass(frozen=True)
 class ScreeningSettings:
     ready: Logic | None = None  # which submissions are ready to screen (None, or "": all)
     criteria: tuple[Criterion, ...] = ()
+    flags: tuple[Flag, ...] = ()
+
+
+@dataclass(frozen=True)
+class DuplicateSettings:
+    """Which fields together identify a person: each entry is one way to match."""
+
+    # e.g. (("participant_email",), ("first_name", "dob")); empty: no duplicate check
+    match: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -284,6 +306,7 @@ class Settings:
     redcap: RedcapSettings
     fields: FieldMap = field(default_factory=FieldMap)
     screening: ScreeningSettings = field(default_factory=ScreeningSettings)
+    duplicates: DuplicateSettings = field(default_factory=DuplicateSettings)
     qids: QidsSettings = field(default_factory=QidsSettings)
     safety: SafetySettings = field(default_factory=SafetySettings)
     groups: tuple[Group, ...] = ()
@@ -305,6 +328,7 @@ class Settings:
             (f"screening.criteria[{i}].require", c.require)
             for i, c in enumerate(self.screening.criteria)
         ]
+        out += [(f"screening.flags[{i}].when", x.when) for i, x in enumerate(self.screening.flags)]
         out.append(("safety.when", self.safety.when))
         out += [(f"groups[{i}].when", g.when) for i, g in enumerate(self.groups)]
         return tuple((key, logic) for key, logic in out if logic is not None)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from recruit_cli.address import InvalidAddress, address_key, mask, normalise, problem
+from recruit_cli.address import (
+    InvalidAddress,
+    address_key,
+    comparison_key,
+    mask,
+    normalise,
+    problem,
+)
 
 LOCAL_64 = "l" * 64
 # 254 characters in all: 64 + "@" + 189 (labels of at most 63).
@@ -105,6 +112,21 @@ def test_address_key_is_for_comparing_people_not_for_sending() -> None:
     assert address_key("jo@xn--bcher-kva.de") == "jo@xn--bcher-kva.de"
     assert address_key("jo@example.org") != address_key("jo2@example.org")
     assert normalise("Jo@Example.org") == "Jo@example.org"  # what is sent keeps the case
+
+
+@pytest.mark.parametrize("value", [v for v, _ in VALID])
+def test_comparison_key_is_address_key_for_every_address(value: str) -> None:
+    # The duplicate check's fast path (ASCII text, lower-cased) must never disagree with the
+    # one definition; the same address typed in another case or with spaces around it too.
+    assert comparison_key(value) == address_key(value)
+    assert comparison_key(f" {value.upper()} ") == address_key(value.upper())
+
+
+def test_comparison_key_still_compares_what_is_not_an_address() -> None:
+    assert comparison_key(" Not An Address ") == comparison_key("not an address")
+    assert comparison_key("jo@example") == "jo@example"  # no dot in the domain: refused
+    assert comparison_key("JOSÉ@Example.org") == comparison_key("josé@example.org")
+    assert comparison_key("a@bücher.de") == comparison_key("A@XN--BCHER-KVA.DE")
 
 
 @pytest.mark.parametrize(

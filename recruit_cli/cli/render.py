@@ -159,6 +159,14 @@ def render_status(env: Environment, report: StatusReport) -> None:
             codes = Counter(code for e in queue for code in e.codes)
             by_reason = ", ".join(f"{code} {n}" for code, n in codes.most_common())
             console.print(f"reasons in the whole queue: {by_reason}", markup=False)
+        holds = report.review_holds
+        if not safety and (holds.duplicates or holds.flagged):
+            per_flag = ", ".join(f"{code} {n}" for code, n in holds.by_flag if n)
+            console.print(
+                f"held as duplicates: {holds.duplicates}; flagged: {holds.flagged}"
+                + (f" ({per_flag})" if per_flag else ""),
+                markup=False,
+            )
 
 
 def render_mail(env: Environment, outcome: PassResult | Preview) -> None:

@@ -167,6 +167,8 @@ def describe(hint: Any, at: KeyPath = ()) -> str:
 
 def _plural(text: str) -> str:
     word = text.split(" ", 1)[1] if text.startswith(("a ", "an ")) else text
+    if word.startswith("array of "):  # an array of arrays of strings
+        return "arrays of " + word.removeprefix("array of ")
     return {"true or false": "booleans", "path (a string)": "paths"}.get(word, word + "s")
 
 

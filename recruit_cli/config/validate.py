@@ -16,7 +16,7 @@ from recruit_cli.address import problem as address_problem
 from recruit_cli.config.convert import Context
 from recruit_cli.config.lines import KeyPath
 from recruit_cli.errors import ConfigError
-from recruit_cli.reasons import RESERVED
+from recruit_cli.reasons import OWN_CODES, RESERVED, UNEVALUABLE
 from recruit_cli.settings import Settings
 
 CODE = re.compile(r"[a-z][a-z0-9_]*")
@@ -44,6 +44,8 @@ def validate(s: Settings, ctx: Context) -> None:
     _fields(s, ctx)
     _rules(s, ctx)
     _criteria(s, ctx)
+    _flags(s, ctx)
+    _duplicates(s, ctx)
     _groups(s, ctx)
     _email(s, ctx)
     _addresses(s, ctx)
@@ -156,6 +158,49 @@ def _criteria(s: Settings, ctx: Context) -> None:
             f"must be lower-case letters, digits and _, and not {' or '.join(sorted(RESERVED))}",
             ("safety", "name"),
         )
+
+
+def _flags(s: Settings, ctx: Context) -> None:
+    # A flag's name is a reason code like a criterion's: it must not be read as another one.
+    criteria = {c.name for c in s.screening.criteria}
+    taken = criteria | {f"{UNEVALUABLE}{n}" for n in criteria} | {s.safety.name}
+    taken |= OWN_CODES | RESERVED
+    names: set[str] = set()
+    for i, flag in enumerate(s.screening.flags):
+        at: KeyPath = ("screening", "flags", i)
+        if not CODE.fullmatch(flag.name):
+            raise ctx.error(
+                f"flag name '{flag.name}' must be lower-case letters, digits and _, "
+                "starting with a letter (it is stored in REDCap as a code)",
+                (*at, "name"),
+            )
+        if flag.name in names:
+            raise ctx.error(f"flag name '{flag.name}' is used twice", (*at, "name"))
+        if flag.name in taken:
+            raise ctx.error(
+                f"flag name '{flag.name}' is already a criterion's or recruit's own code "
+                "(or reserved)",
+                (*at, "name"),
+            )
+        names.add(flag.name)
+        if not flag.reason.strip() or "\n" in flag.reason or "\r" in flag.reason:
+            raise ctx.error("the reason must be one non-empty line", (*at, "reason"))
+
+
+def _duplicates(s: Settings, ctx: Context) -> None:
+    seen: set[frozenset[str]] = set()
+    for i, entry in enumerate(s.duplicates.match):
+        at: KeyPath = ("duplicates", "match", i)
+        if not entry:
+            raise ctx.error("an empty list of fields matches nothing", at)
+        for j, name in enumerate(entry):
+            if not FIELD.fullmatch(name):
+                raise ctx.error("not a REDCap field name", (*at, j))
+        if len(set(entry)) != len(entry):
+            raise ctx.error("a field is listed twice", at)
+        if frozenset(entry) in seen:
+            raise ctx.error("the same fields are listed twice", at)
+        seen.add(frozenset(entry))
 
 
 def _groups(s: Settings, ctx: Context) -> None:

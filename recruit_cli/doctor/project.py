@@ -64,6 +64,9 @@ def check_project(
             wanted.setdefault(name, []).append(f"fields.{key}")
     for name in qids_fields(settings.qids):
         wanted.setdefault(name, []).append("qids")
+    for entry in settings.duplicates.match:  # the fields that identify a person
+        for name in entry:
+            wanted.setdefault(name, []).append("duplicates.match")
     for key, logic in rules.items():
         for name in logic.fields - {QIDS_TOTAL}:
             wanted.setdefault(name, []).append(key)
@@ -157,13 +160,17 @@ def _check_pipeline(settings: Settings, meta: Mapping[str, FieldMeta]) -> list[C
             f"{f.study_id}: must be text with integer validation, "
             f"is {sid.field_type} {sid.validation}"
         )
-    ack = meta.get(f.safety_ack)
-    if ack is None:
-        missing.append(f.safety_ack)
-    elif ack.field_type == "checkbox" or (
-        ack.field_type in SINGLE_CHOICE and "1" not in ack.choices
-    ):
-        problems.append(f"{f.safety_ack}: needs a yes/no (code 1 = acknowledged)")
+    # Fields staff set to "1" (yes): the safety acknowledgement, and "not a duplicate" when
+    # the duplicate check is on (a project without [duplicates] never reads it).
+    acks = [f.safety_ack] + ([f.duplicate_ok] if settings.duplicates.match else [])
+    for name in acks:
+        ack = meta.get(name)
+        if ack is None:
+            missing.append(name)
+        elif ack.field_type == "checkbox" or (
+            ack.field_type in SINGLE_CHOICE and "1" not in ack.choices
+        ):
+            problems.append(f"{name}: needs a yes/no (code 1 = acknowledged)")
     checks = []
     if missing:
         detail = "missing: " + ", ".join(missing) + " (run `recruit setup fields --apply`)"

@@ -2,8 +2,9 @@
 
 One export of the pipeline fields of every record. Counts per status and per group, the
 manual-review and safety queues (record id, reason codes, age in days since screening;
-only codes recruit knows, never what staff typed into the reasons field),
-and each group's next free study ID and remaining capacity. No pandas: this must start fast.
+only codes recruit knows, never what staff typed into the reasons field), how many of the
+manual-review queue are held as duplicates or flagged (by flag), and each group's next
+free study ID and remaining capacity. No pandas: this must start fast.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from recruit_cli.reasons import codes, known_codes
+from recruit_cli.reasons import DUPLICATE, codes, flag_codes, known_codes
 from recruit_cli.redcap.rows import base_rows, field_value, record_key
 from recruit_cli.screening.assign import group_usage, study_ids
 from recruit_cli.settings import Settings, Status
@@ -49,6 +50,22 @@ class GroupStatus:
 
 
 @dataclass(frozen=True)
+class ReviewHolds:
+    """Of the manual-review queue: records held as duplicates, and flagged (per flag)."""
+
+    duplicates: int = 0
+    flagged: int = 0  # records with at least one flag
+    by_flag: tuple[tuple[str, int], ...] = ()  # flag code -> records, in the config's order
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "duplicates": self.duplicates,
+            "flagged": self.flagged,
+            "by_flag": dict(self.by_flag),
+        }
+
+
+@dataclass(frozen=True)
 class StatusReport:
     total: int
     by_status: tuple[tuple[str, int], ...]
@@ -56,6 +73,7 @@ class StatusReport:
     review_queue: tuple[QueueEntry, ...]
     safety_queue: tuple[QueueEntry, ...]
     groups: tuple[GroupStatus, ...]
+    review_holds: ReviewHolds = ReviewHolds()
 
     def to_dict(self) -> dict[str, Any]:
         def entry(e: QueueEntry) -> dict[str, Any]:
@@ -74,6 +92,7 @@ class StatusReport:
             "by_group": dict(self.by_group),
             "review_queue": [entry(e) for e in self.review_queue],
             "safety_queue": [entry(e) for e in self.safety_queue],
+            "review_holds": self.review_holds.to_dict(),
             "groups": [
                 {
                     "name": g.name,
@@ -160,7 +179,22 @@ def build_status(
         review_queue=tuple(review),
         safety_queue=tuple(safety),
         groups=group_rows,
+        review_holds=review_holds(settings, review),
     )
+
+
+def review_holds(settings: Settings, queue: Iterable[QueueEntry]) -> ReviewHolds:
+    """Count the queue's duplicates and flagged records (a record can be both)."""
+    flags = [f.name for f in settings.screening.flags]
+    flagged = flag_codes(settings)
+    per_flag: Counter[str] = Counter()
+    duplicates = any_flag = 0
+    for entry in queue:
+        duplicates += int(DUPLICATE in entry.codes)
+        raised = flagged.intersection(entry.codes)
+        any_flag += int(bool(raised))
+        per_flag.update(raised)
+    return ReviewHolds(duplicates, any_flag, tuple((name, per_flag[name]) for name in flags))
 
 
 def _age_days(stamp: str, now: datetime) -> int | None:

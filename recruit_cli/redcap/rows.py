@@ -22,3 +22,16 @@ def record_key(record_id: str) -> tuple[int, int, str]:
     if text.isascii() and text.isdigit():
         return (0, int(text), "")
     return (1, 0, text)
+
+
+def submission_key(
+    row: Mapping[str, str], *, record_id: str, submitted_at: str | None
+) -> tuple[int, str, tuple[int, int, str]]:
+    """Order records by submission: the ``submitted_at`` field when configured (records
+    without a value after those with one), then record id order.
+
+    This is what "earlier" means wherever recruit orders submissions (study IDs are given
+    in this order; of two submissions by one person, the later is the duplicate).
+    """
+    submitted = field_value(row, submitted_at) if submitted_at else ""
+    return (0 if submitted else 1, submitted, record_key(field_value(row, record_id)))

@@ -31,6 +31,8 @@ LABELS = {
     "screened": "Screened",
     "excluded": "Excluded",
     "manual_review": "Manual review",
+    "duplicate": "Held as a duplicate",
+    "flagged": "Flagged as suspicious",
     "safety_review": "Safety review",
     "eligible": "Eligible",
     "awaiting_id": "Awaiting study ID",
@@ -51,13 +53,19 @@ QUALITY_TEXT = {
 
 
 def flow_lines(
-    shown: dict[Key, int | None], groups: Sequence[tuple[str, str]], has_booked: bool
+    shown: dict[Key, int | None],
+    groups: Sequence[tuple[str, str]],
+    has_booked: bool,
+    holds: Sequence[str] = (),
 ) -> tuple[FlowLine, ...]:
+    """The flow's lines; ``holds`` are the manual-review lines the study has ("duplicate",
+    "flagged"), under manual review."""
     layout: list[tuple[str, str, str, int]] = [
         ("submitted", "", LABELS["submitted"], 0),
         ("screened", "", LABELS["screened"], 0),
         ("excluded", "", LABELS["excluded"], 1),
         ("manual_review", "", LABELS["manual_review"], 1),
+        *[(metric, "", LABELS[metric], 2) for metric in holds],
         ("safety_review", "", LABELS["safety_review"], 1),
         ("eligible", "", LABELS["eligible"], 1),
         ("awaiting_id", "", LABELS["awaiting_id"], 2),

@@ -8,11 +8,12 @@ defined once, in ``model.DEFINITIONS``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from recruit_cli.reasons import OTHER, known_codes
+from recruit_cli.reasons import DUPLICATE, OTHER, flag_codes, known_codes
 from recruit_cli.report import lines
 from recruit_cli.report.model import (
     QualityLine,
@@ -54,9 +55,10 @@ def compute(source: SourceData, settings: Settings, period: Period, now: datetim
 
     The flow counts, per window ("period" = the report's days, "cumulative" = everything
     before the period's end), are those of ``model.DEFINITIONS``: submitted, screened, and
-    the screened records by current status (excluded, manual review, safety review,
-    eligible -> awaiting ID / ID assigned per group, other), then invited, notified and,
-    when a booking field is configured, booked. Queues are the state at ``now``.
+    the screened records by current status (excluded, manual review, of which held as
+    duplicates / flagged when the study checks for them, safety review, eligible -> awaiting
+    ID / ID assigned per group, other), then invited, notified and, when a booking field is
+    configured, booked. Queues are the state at ``now``.
     """
     frame = source.frame
     start, end = _utc(period.start), _utc(period.end)
@@ -73,6 +75,7 @@ def compute(source: SourceData, settings: Settings, period: Period, now: datetim
     equations: list[tuple[Key, list[Key]]] = []
     reasons = _reasons(frame, outcome == "excluded", end, known_codes(settings))
     codes = _reason_codes(settings, reasons)
+    holds = _holds(settings, frame, outcome)
 
     for window, (lo, hi) in windows.items():
         screened = _within(frame["screened_at"], lo, hi)
@@ -86,6 +89,8 @@ def compute(source: SourceData, settings: Settings, period: Period, now: datetim
         total = put("screened", screened.sum())
         parts = [put(o, (screened & (outcome == o)).sum()) for o in OUTCOMES]
         equations.append((total, parts))
+        for metric, held in holds.items():  # parts of manual review that may overlap
+            put(metric, (screened & held).sum())
         eligible_key = ("flow", "eligible", "", window)
         id_parts = [put("awaiting_id", (screened & (outcome == "eligible") & ~assigned).sum())]
         per_group = bucket[screened & assigned].value_counts()
@@ -131,7 +136,7 @@ def compute(source: SourceData, settings: Settings, period: Period, now: datetim
         suppressed_cells=sum(1 for k, v in shown.items() if v is None and k not in UNPUBLISHED),
         submitted_source=source.submitted_source,
         has_booked=source.has_booked,
-        flow=lines.flow_lines(shown, groups, source.has_booked),
+        flow=lines.flow_lines(shown, groups, source.has_booked, tuple(holds)),
         exclusions=tuple(
             ReasonLine(
                 code,
@@ -179,6 +184,25 @@ def _outcomes(status: pd.Series) -> pd.Series:
         status.isin(ELIGIBLE),
     ]
     return pd.Series(np.select(choices, list(OUTCOMES[:4]), "other_status"), index=status.index)
+
+
+def _holds(settings: Settings, frame: pd.DataFrame, outcome: pd.Series) -> dict[str, pd.Series]:
+    """Manual-review records held as a duplicate, and by a flag, by their reason codes;
+    only the holds this study checks for."""
+    review = outcome == "manual_review"
+    out: dict[str, pd.Series] = {}
+    if settings.duplicates.match:
+        out["duplicate"] = review & _has_code(frame["reasons"], {DUPLICATE})
+    flags = flag_codes(settings)
+    if flags:
+        out["flagged"] = review & _has_code(frame["reasons"], flags)
+    return out
+
+
+def _has_code(reasons: pd.Series, codes: Iterable[str]) -> pd.Series:
+    """Whether a reasons field has a line with one of ``codes``."""
+    alternatives = "|".join(re.escape(c) for c in sorted(codes))
+    return reasons.str.contains(rf"(?m)^\s*(?:{alternatives})\s*:", regex=True)
 
 
 def _groups(

@@ -20,6 +20,10 @@ DEFINITIONS: dict[str, str] = {
     "screened": "Records whose screened timestamp is in the window.",
     "excluded": "Screened in the window and now ineligible (notified or not).",
     "manual_review": "Screened in the window and now waiting for manual review.",
+    "duplicate": "Manual review (as above) held as a possible duplicate of an earlier "
+    "submission (reason code duplicate).",
+    "flagged": "Manual review (as above) held by a suspicious-submission flag "
+    "([[screening.flags]]); a record can be both a duplicate and flagged.",
     "safety_review": "Screened in the window and now in safety review.",
     "eligible": "Screened in the window and now eligible (waiting for an ID, ID assigned, or "
     "invited).",
@@ -39,6 +43,9 @@ DEFINITIONS: dict[str, str] = {
     "queue": "Records whose status is manual review / safety review when the report was "
     "made, whatever the period; age of the oldest from when it entered the queue.",
 }
+
+# Definitions of flow lines a study may not have: shown only with their line.
+OPTIONAL_METRICS = frozenset({"booked", "duplicate", "flagged"})
 
 TITLES: dict[str, str] = {
     "awaiting_id": "Awaiting study ID",
@@ -150,6 +157,11 @@ class ReportData:
     timing: tuple[TimingLine, ...]
     queues: tuple[QueueLine, ...]
     quality: tuple[QualityLine, ...]
+
+    def definitions(self) -> dict[str, str]:
+        """``DEFINITIONS`` without those of flow lines this report does not have."""
+        metrics = {x.metric for x in self.flow}
+        return {k: v for k, v in DEFINITIONS.items() if k not in OPTIONAL_METRICS or k in metrics}
 
     def flow_line(self, metric: str, group: str = "") -> FlowLine | None:
         return next((x for x in self.flow if x.metric == metric and x.group == group), None)

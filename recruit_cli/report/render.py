@@ -15,7 +15,7 @@ from typing import Any
 
 from recruit_cli import __version__
 from recruit_cli.errors import TemplateError
-from recruit_cli.report.model import DEFINITIONS, SCHEMA, TITLES, ReportData
+from recruit_cli.report.model import SCHEMA, TITLES, ReportData
 
 FORMATS = ("html", "json", "csv")
 CONTENT_TYPES = {"html": "text/html", "json": "application/json", "csv": "text/csv"}
@@ -132,7 +132,7 @@ def to_dict(data: ReportData) -> dict[str, Any]:
         "suppress_below": data.suppress_below,
         "suppressed_cells": data.suppressed_cells,
         "submission_time_source": data.submitted_source,
-        "definitions": {k: v for k, v in DEFINITIONS.items() if k != "booked" or data.has_booked},
+        "definitions": data.definitions(),
         "flow": [
             {
                 "metric": x.metric,
@@ -225,7 +225,7 @@ def to_html(data: ReportData) -> str:
         template = env.get_template("report.html.j2")
         return template.render(
             data=data,
-            definitions=DEFINITIONS,
+            definitions=data.definitions(),
             titles=TITLES,
             version=__version__,
             trend_chart=data_uri(trend_png(data.trend)),

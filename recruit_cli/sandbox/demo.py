@@ -103,6 +103,7 @@ DEMO_METADATA: list[dict[str, str]] = [
     _row("pipeline_email_intent", _P, "text", "E-mail intent"),
     _row("pipeline_safety_alert_timestamp", _P, "text", "Safety alert sent at"),
     _row("pipeline_safety_acknowledged", _P, "yesno", "Safety alert acknowledged by staff"),
+    _row("pipeline_duplicate_ok", _P, "yesno", "Not a duplicate: a different person (staff)"),
 ]
 
 MESSY_AGES = ("abc", "", "17", "200", " 34 ", "34.5", "thirty")

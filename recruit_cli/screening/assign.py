@@ -33,7 +33,7 @@ from recruit_cli import reasons
 from recruit_cli.chunks import chunks
 from recruit_cli.exit_codes import ExitCode, worst
 from recruit_cli.faultpoints import crash_point
-from recruit_cli.redcap.rows import base_rows, field_value, record_key
+from recruit_cli.redcap.rows import base_rows, field_value, record_key, submission_key
 from recruit_cli.redcap.writes import RecordWriter
 from recruit_cli.results import PassResult, RecordAction
 from recruit_cli.screening.classify import Reason
@@ -352,11 +352,5 @@ def _group_of(groups: Sequence[Group], number: int) -> Group | None:
 def _submission_key(
     settings: Settings, row: Mapping[str, str]
 ) -> tuple[int, str, tuple[int, int, str]]:
-    submitted = (
-        field_value(row, settings.fields.submitted_at) if settings.fields.submitted_at else ""
-    )
-    return (
-        0 if submitted else 1,
-        submitted,
-        record_key(field_value(row, settings.fields.record_id)),
-    )
+    f = settings.fields
+    return submission_key(row, record_id=f.record_id, submitted_at=f.submitted_at)

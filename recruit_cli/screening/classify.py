@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 from recruit_cli import address, reasons
 from recruit_cli.errors import RecruitError
 from recruit_cli.screening.qids import qids_fields, score_record
-from recruit_cli.settings import Criterion, Group, QidsSettings, Settings, Status
+from recruit_cli.settings import Criterion, Flag, Group, QidsSettings, Settings, Status
 
 if TYPE_CHECKING:
     from recruit_cli.logic import Evaluation, Logic
@@ -84,6 +84,7 @@ class ScreeningRules:
     groups: tuple[Group, ...]
     qids: QidsSettings
     email_field: str
+    flags: tuple[Flag, ...] = ()  # evaluated by screening.flags, after classify
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ScreeningRules:
@@ -95,6 +96,7 @@ class ScreeningRules:
             groups=settings.groups,
             qids=settings.qids,
             email_field=settings.fields.email,
+            flags=settings.screening.flags,
         )
 
     @property
@@ -108,6 +110,7 @@ class ScreeningRules:
 
     def _all_logic(self) -> list[Logic]:
         out = [c.require for c in self.criteria] + [g.when for g in self.groups]
+        out += [f.when for f in self.flags]
         out += [x for x in (self.ready, self.safety) if x is not None]
         return out
 
@@ -167,9 +170,7 @@ def classify(
 
     qids = score_record(rules.qids, record)
     total = qids.total if qids is not None else None
-    scored = dict(record)
-    if total is not None:
-        scored[QIDS_TOTAL] = str(total)
+    scored = with_qids_total(record, total)
 
     failed: list[Reason] = []
     doubts: list[Reason] = []
@@ -199,6 +200,20 @@ def classify(
     if problems:
         return Outcome(Status.MANUAL_REVIEW, tuple(problems), qids_total=total)
     return Outcome(Status.ELIGIBLE, group=group, qids_total=total)
+
+
+def with_qids_total(record: Mapping[str, str], total: int | None) -> dict[str, str]:
+    """The record as rules see it: the scored QIDS total as ``[qids_total]`` when there is one."""
+    scored = dict(record)
+    if total is not None:
+        scored[QIDS_TOTAL] = str(total)
+    return scored
+
+
+def truth(logic: Logic, record: Mapping[str, str], today: date | None) -> tuple[str, str]:
+    """A rule's answer on one record, as classify reads it: ("true" | "false" | "unknown",
+    why when unknown). Never raises on participant data."""
+    return _truth(logic, record, today)
 
 
 def _place(

@@ -13,6 +13,14 @@ Safety records stay put until staff set the acknowledgement field to "1"; the ne
 moves them to ``manual_review_required`` with the reason ``safety_acknowledged``: a person
 flagged at risk is never put back into automated screening and e-mail; staff decide.
 
+Duplicates and flags (``screening.duplicates``, ``screening.flags``) hold a record for
+manual review after classify and before any study ID or e-mail; the safety rule comes first.
+With ``[duplicates]`` configured a pass first reads the identity fields of every record
+(``duplicates.read_identities``), then the usual export narrowed to the records whose
+status allows screening (``may_screen``), or none when there are none. A held duplicate
+whose acknowledgement field (``[fields] duplicate_ok``) staff set to "1" is screened again,
+normally, by the next pass.
+
 ``screen_and_alert`` is `recruit screen`: the pass, then at once the staff alert for each
 new safety match (``outreach.safety``), where `recruit run` orders the alert as a step.
 """
@@ -34,6 +42,7 @@ from recruit_cli.redcap.record_ids import RefusedRecord
 from recruit_cli.redcap.rows import base_rows, field_value, record_key
 from recruit_cli.redcap.writes import RecordWriter
 from recruit_cli.results import PassResult, RecordAction, combine
+from recruit_cli.screening import duplicates
 from recruit_cli.screening.classify import (
     Outcome,
     Reason,
@@ -42,6 +51,7 @@ from recruit_cli.screening.classify import (
     is_ready,
     safety_flag,
 )
+from recruit_cli.screening.flags import hold, raised_flags
 from recruit_cli.settings import BLANK_STATUSES, FieldMap, Settings, Status
 
 if TYPE_CHECKING:
@@ -105,13 +115,17 @@ class ScreenPlan:
 def export_fields(settings: Settings, rules: ScreeningRules) -> list[str]:
     """The fields the screen pass reads: record id first, then the rules' and pipeline's."""
     f = settings.fields
-    rest = sorted((rules.fields | {f.status, f.reasons, f.safety_ack}) - {f.record_id})
+    own = {f.status, f.reasons, f.safety_ack}
+    if duplicates.enabled(settings):
+        own.add(f.duplicate_ok)
+    rest = sorted((rules.fields | own) - {f.record_id})
     return [f.record_id, *rest]
 
 
 def filter_logic(settings: Settings) -> str:
     """Pending records that are ready or match the safety rule, plus safety records whose
-    alert staff acknowledged."""
+    alert staff acknowledged (and, with ``[duplicates]``, review records staff marked as
+    not a duplicate)."""
     f = settings.fields
     pending = f"[{f.status}] = '' or [{f.status}] = '{Status.PENDING}'"
     ready = settings.screening.ready.text if settings.screening.ready else ""
@@ -121,7 +135,50 @@ def filter_logic(settings: Settings) -> str:
         ready = f"({ready}) or ({safety})"
     todo = f"({ready}) and ({pending})" if ready else pending
     acked = f"[{f.status}] = '{Status.SAFETY_REVIEW}' and [{f.safety_ack}] = '1'"
+    if duplicates.enabled(settings):
+        # Which of these hold a duplicate reason is decided locally (plan_screen).
+        not_dup = f"[{f.status}] = '{Status.MANUAL_REVIEW}' and [{f.duplicate_ok}] = '1'"
+        return f"({todo}) or ({acked}) or ({not_dup})"
     return f"({todo}) or ({acked})"
+
+
+def may_screen(
+    settings: Settings, identities: Iterable[Mapping[str, str]], only: Sequence[str] | None
+) -> list[str]:
+    """The record ids ``filter_logic`` could select, by status alone (a superset of them):
+    pending, safety review acknowledged, review marked "not a duplicate"."""
+    f = settings.fields
+    wanted = set(only) if only else None
+    out: dict[str, None] = {}
+    for row in identities:
+        rid = field_value(row, f.record_id)
+        status = field_value(row, f.status)
+        if (wanted is not None and rid not in wanted) or not rid:
+            continue
+        if (
+            status in BLANK_STATUSES
+            or (status == Status.SAFETY_REVIEW and field_value(row, f.safety_ack) == "1")
+            or (status == Status.MANUAL_REVIEW and field_value(row, f.duplicate_ok) == "1")
+        ):
+            out[rid] = None
+    return list(out)
+
+
+def acknowledged_duplicate(settings: Settings, row: Mapping[str, str]) -> bool:
+    """A record held as a duplicate that staff marked as a different person.
+
+    Never one whose safety alert was acknowledged: that person stays with staff.
+    """
+    codes = {
+        line.partition(":")[0].strip()
+        for line in field_value(row, settings.fields.reasons).splitlines()
+    }
+    return (
+        field_value(row, settings.fields.status) == Status.MANUAL_REVIEW
+        and field_value(row, settings.fields.duplicate_ok) == "1"
+        and reasons.DUPLICATE in codes
+        and reasons.SAFETY_ACKNOWLEDGED not in codes
+    )
 
 
 def plan_screen(
@@ -130,12 +187,23 @@ def plan_screen(
     rows: Iterable[Mapping[str, str]],
     *,
     now: datetime,
+    identities: Iterable[Mapping[str, str]] | None = None,
 ) -> ScreenPlan:
-    """Decide every exported record. Pure: the same rows give the same plan."""
+    """Decide every exported record. Pure: the same rows give the same plan.
+
+    ``identities`` are the identity fields of every record (``duplicates.read_identities``);
+    without them there is no duplicate check.
+    """
     f = settings.fields
+    today = now.date()
     decisions: list[ScreenDecision] = []
     not_ready: list[str] = []
-    for row in sorted(rows, key=lambda r: record_key(field_value(r, f.record_id))):
+    ordered = sorted(rows, key=lambda r: record_key(field_value(r, f.record_id)))
+    held: dict[str, Reason] = {}
+    if identities is not None and duplicates.enabled(settings):
+        candidates = duplicates.candidates(settings, rules, ordered)
+        held = duplicates.find_duplicates(settings, identities, candidates)
+    for row in ordered:
         record_id = field_value(row, f.record_id)
         if not record_id:
             continue
@@ -150,16 +218,20 @@ def plan_screen(
                 outcome = Outcome(Status.MANUAL_REVIEW, (*earlier, ACK_REASON))
                 decisions.append(ScreenDecision(record_id, outcome, acknowledged=True))
             continue
-        if status not in BLANK_STATUSES:
+        again = status == Status.MANUAL_REVIEW and acknowledged_duplicate(settings, row)
+        if status not in BLANK_STATUSES and not again:
             continue  # already screened: never re-decided
         if not is_ready(rules, row):
-            flagged = safety_flag(rules, row, today=now.date())
+            flagged = safety_flag(rules, row, today=today)
             if flagged is not None:
                 decisions.append(ScreenDecision(record_id, flagged))
-            else:
+            elif not again:
                 not_ready.append(record_id)
             continue
-        decisions.append(ScreenDecision(record_id, classify(rules, row, today=now.date())))
+        holds = [held[record_id]] if record_id in held else []
+        holds += raised_flags(rules, row, today)
+        outcome = hold(classify(rules, row, today=today), holds)
+        decisions.append(ScreenDecision(record_id, outcome))
     return ScreenPlan(tuple(decisions), tuple(not_ready))
 
 
@@ -192,12 +264,25 @@ def screen_pass(
     rules = ScreeningRules.from_settings(settings)
     now = now or settings.study.now()
     seen = len(client.refused)
-    rows = client.export_records(
-        records=list(records) if records else None,
-        fields=export_fields(settings, rules),
-        filter_logic=filter_logic(settings),
+    todo = list(records) if records else None
+    identities = None
+    if duplicates.enabled(settings):
+        # The identity fields of every record also tell which records the screen export
+        # can be narrowed to (by status): REDCap then applies filterLogic to those alone,
+        # instead of to the whole project. A refused record id can't be named in that
+        # list, so then the export runs over the whole project as without duplicates.
+        identities = duplicates.read_identities(settings, client)
+        if len(client.refused) == seen:
+            todo = may_screen(settings, identities, records)
+        seen = len(client.refused)
+    rows = (
+        client.export_records(
+            records=todo, fields=export_fields(settings, rules), filter_logic=filter_logic(settings)
+        )
+        if todo != []
+        else []
     )
-    plan = plan_screen(settings, rules, base_rows(rows), now=now)
+    plan = plan_screen(settings, rules, base_rows(rows), now=now, identities=identities)
     if dry_run:
         result = _result(plan, written=None, failed={}, dry_run=True)
     else:

@@ -54,6 +54,12 @@ PIPELINE_FIELDS: tuple[PipelineField, ...] = (
         "Safety alert acknowledged by staff",
         note="Staff: set to Yes after reviewing the participant",
     ),
+    PipelineField(
+        "duplicate_ok",
+        "yesno",
+        "Not a duplicate: a different person (staff)",
+        note="Staff: set to Yes when a record held as a duplicate is someone else",
+    ),
 )
 
 

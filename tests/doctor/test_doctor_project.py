@@ -75,3 +75,41 @@ def test_a_project_without_the_intent_field_is_told_to_add_it(tmp_path: Path) ->
     assert checks["pipeline fields exist"].state == "fail"
     assert "missing: pipeline_email_intent" in checks["pipeline fields exist"].detail
     assert "recruit setup fields --apply" in checks["pipeline fields exist"].detail
+
+
+def holds_checks(tmp_path: Path, metadata: list[FieldMeta], **tables: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "state_dir": str(tmp_path / "state"),
+        "study": {"name": "S"},
+        "redcap": {"url": "http://127.0.0.1:9/api/"},
+        "screening": {"criteria": [{"name": "c", "require": "[age] > 0", "reason": "r"}]},
+        "groups": [{"name": "ALL", "when": "[age] > 0", "first_id": 1, "last_id": 9}],
+        **tables,
+    }
+    s = settings_from_mapping(data, path=tmp_path / "recruit.toml", environ={})
+    return {c.name: c for c in check_project(s, dict(s.rules()), metadata, INFO)}
+
+
+def test_duplicate_match_fields_and_the_acknowledgement_field_must_exist(tmp_path: Path) -> None:
+    match = {"duplicates": {"match": [["participant_email"], ["first_name", "dob"]]}}
+    checks = holds_checks(tmp_path, METADATA, **match)
+    fields = checks["configured fields exist"]
+    assert fields.state == "fail"
+    assert "dob (duplicates.match)" in fields.detail
+    assert "first_name (duplicates.match)" in fields.detail
+    assert checks["pipeline fields exist"].state == "ok"  # the demo has pipeline_duplicate_ok
+
+    without_ack = [m for m in METADATA if m.field_name != "pipeline_duplicate_ok"]
+    checks = holds_checks(tmp_path, without_ack, duplicates={"match": [["participant_email"]]})
+    assert checks["configured fields exist"].state == "ok"
+    assert checks["pipeline fields exist"].state == "fail"
+    assert "pipeline_duplicate_ok" in checks["pipeline fields exist"].detail
+    # A project that doesn't check duplicates needs no acknowledgement field.
+    assert holds_checks(tmp_path, without_ack)["pipeline fields exist"].state == "ok"
+
+
+def test_a_flag_rule_is_checked_like_any_rule(tmp_path: Path) -> None:
+    flag = {"name": "inattentive", "when": "[travel] = '5' or [attention] = '1'", "reason": "r"}
+    checks = holds_checks(tmp_path, METADATA, screening={"flags": [flag]})
+    assert "attention (screening.flags[0].when)" in checks["configured fields exist"].detail
+    assert "'5' is not a choice code of travel" in checks["choice codes exist"].detail

@@ -101,13 +101,18 @@ def write_config(tmp: Path, url: str, **changes: Any) -> Path:
     data.update(changes)
     lines: list[str] = [f"state_dir = {json.dumps(data.pop('state_dir'))}"]
     arrays = {"groups": data.pop("groups")}
-    criteria = data["screening"].pop("criteria")
+    screening = data["screening"]
+    criteria = screening.pop("criteria")
+    flags = screening.pop("flags", [])
     for table, values in data.items():
         lines.append(f"[{table}]")
         lines += [f"{k} = {json.dumps(v)}" for k, v in values.items() if not isinstance(v, dict)]
     for c in criteria:
         lines.append("[[screening.criteria]]")
         lines += [f"{k} = {json.dumps(v)}" for k, v in c.items()]
+    for flag in flags:
+        lines.append("[[screening.flags]]")
+        lines += [f"{k} = {json.dumps(v)}" for k, v in flag.items()]
     for g in arrays["groups"]:
         lines.append("[[groups]]")
         lines += [f"{k} = {json.dumps(v)}" for k, v in g.items()]

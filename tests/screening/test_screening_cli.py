@@ -15,6 +15,7 @@ from recruit_cli.redcap.client import RedcapClient
 from recruit_cli.sandbox import Sandbox, run_sandbox
 from recruit_cli.sandbox.demo import DEMO_METADATA
 from recruit_cli.sandbox.project import PROJECT_ID
+from recruit_cli.screening.setup_fields import PIPELINE_FIELDS
 
 
 @pytest.fixture
@@ -309,7 +310,7 @@ def test_setup_fields_prints_and_applies(
         assert code == 0
         lines = out.strip().splitlines()
         assert lines[0].startswith("field_name,form_name,section_header,field_type")
-        assert len(lines) == 12 and "assigned_study_id" in out
+        assert len(lines) == 1 + len(PIPELINE_FIELDS) and "assigned_study_id" in out
         assert "pipeline_email_intent,recruitment_pipeline,,text" in out
 
         code, out, _ = recruit(capsys, "--config", cfg, "setup", "fields", "--apply", "--dry-run")
@@ -322,15 +323,16 @@ def test_setup_fields_prints_and_applies(
         with RedcapClient(sb.url, sb.token) as client:
             after = client._json({"content": "metadata", "format": "json"})
         by_name = {r["field_name"]: r for r in after}
-        assert len(after) == len(survey) + 11
+        assert len(after) == len(survey) + len(PIPELINE_FIELDS)
         assert by_name[survey[2]["field_name"]]["branching_logic"] == "[agree_participate] = '1'"
         assert by_name[survey[2]["field_name"]]["field_annotation"] == "@HIDDEN-SURVEY"
         assert (
             by_name["assigned_study_id"]["text_validation_type_or_show_slider_number"] == "integer"
         )
         assert by_name["pipeline_safety_acknowledged"]["field_type"] == "yesno"
+        assert by_name["pipeline_duplicate_ok"]["field_type"] == "yesno"
 
         code, out, _ = recruit(capsys, "--config", cfg, "-v", "setup", "fields", "--apply")
         assert code == 0  # nothing missing any more: nothing imported
         with RedcapClient(sb.url, sb.token) as client:
-            assert len(client.export_metadata()) == len(survey) + 11
+            assert len(client.export_metadata()) == len(survey) + len(PIPELINE_FIELDS)

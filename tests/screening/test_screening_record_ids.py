@@ -47,8 +47,15 @@ def _person(rid: str, **fields: str) -> dict[str, str]:
     return {"record_id": rid, **SUBMISSION, "participant_email": "p@example.org", **fields}
 
 
-@pytest.fixture
-def study(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Sandbox, Path]]:
+# With [duplicates], the screen export is narrowed to ids the identity export named; a
+# refused id can't be named, so the pass must fall back to the whole-project export.
+DUPLICATES = '\n[duplicates]\nmatch = [["participant_email"]]\n'
+
+
+@pytest.fixture(params=["", DUPLICATES], ids=["plain", "duplicates"])
+def study(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Sandbox, Path]]:
     monkeypatch.delenv("REDCAP_API_TOKEN", raising=False)
     monkeypatch.delenv("RECRUIT_STATE_DIR", raising=False)
     with run_sandbox(metadata=DEMO_METADATA, unique_field="assigned_study_id") as sb:
@@ -57,7 +64,7 @@ def study(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[San
                 [_person("8"), _person(BAD_SAFETY, qids_12="3"), _person(BAD_PLAIN)]
             )
         config = tmp_path / "recruit.toml"
-        config.write_text(demo_config_text(sb.url), encoding="utf-8")
+        config.write_text(demo_config_text(sb.url) + request.param, encoding="utf-8")
         (tmp_path / ".env").write_text(f"REDCAP_API_TOKEN={sb.token}\n", encoding="utf-8")
         yield sb, config
 
