@@ -235,6 +235,8 @@ def test_only_a_report_that_is_e_mailed_waits_for_the_run_lock(
         (["--week", "last"], "--week: expected an ISO week like 2026-W47"),
         (["--since", "2026-02-30", "--until", "2026-03-01"], "--since: expected a date"),
         (["--since", "2026-03-01"], "--until is needed too"),
+        (["--since", "yesterday"], "--since: expected a date like 2026-11-16, got 'yesterday'"),
+        (["--week", "2999-W01"], "--week: 2999-W01 has not started yet"),
         (["--format", "pdf"], "--format: expected one of html, json, csv"),
         (["--email", "not-an-address"], "--email: argument 1 is not an e-mail address"),
         (
