@@ -189,8 +189,9 @@ def render_preview(env: Environment, preview: Preview) -> None:
 
 
 def render_report(env: Environment, result: PassResult) -> None:
-    """`recruit report`: the path it wrote (at a terminal, with -v or a dry run); notices
-    on stderr; the JSON envelope with --json."""
+    """`recruit report`: the path it wrote (always: it is the command's result, and a
+    person running it must learn where the file went); notices on stderr; the JSON
+    envelope with --json. The crontab entry sends stdout to /dev/null."""
     from recruit_cli.report.run import ReportDetails
 
     if env.json:
@@ -198,10 +199,9 @@ def render_report(env: Environment, result: PassResult) -> None:
         return
     for notice in result.notices:
         env.stderr.write(f"{notice}\n")
-    # Quiet under cron (the weekly run would otherwise mail MAILTO every Monday).
-    if env.interactive or env.verbose or result.dry_run:
-        prefix = "[dry run] would write " if result.dry_run else ""
-        env.stdout.write(f"{prefix}{result.detail(ReportDetails).path}\n")
+    prefix = "[dry run] would write " if result.dry_run else ""
+    env.stdout.write(f"{prefix}{result.detail(ReportDetails).path}\n")
+    env.stdout.flush()
 
 
 def render_sign_in(env: Environment, result: PassResult) -> None:

@@ -57,8 +57,7 @@ def report(
 ) -> None:
     """Write the enrollment report (aggregates only) for one week or a date range.
 
-    Weeks are ISO weeks in the study's timezone. Prints the path written (at a terminal,
-    or with -v).
+    Weeks are ISO weeks in the study's timezone. Prints the path of the file written.
     """
     from recruit_cli.cli.render import render_report
     from recruit_cli.report.run import run_report

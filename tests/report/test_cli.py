@@ -124,11 +124,15 @@ def test_html_report_written_and_path_printed(
     assert not list(path.parent.glob(".*.tmp"))  # written atomically, nothing left over
 
 
-def test_quiet_under_cron(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # stdout is not a terminal here and there is no -v: nothing for cron to mail.
+def test_the_path_is_printed_off_a_terminal_too(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # stdout is not a terminal here and there is no -v: a person running it from a script
+    # still learns where the report went (issue 14); the crontab sends stdout to /dev/null.
     assert recruit(project, "--since", SINCE, "--until", UNTIL) == 0
-    assert capsys.readouterr().out == ""
-    assert (project.parent / "reports" / f"enrollment-{SINCE}_{UNTIL}.html").is_file()
+    path = project.parent / "reports" / f"enrollment-{SINCE}_{UNTIL}.html"
+    assert capsys.readouterr().out == f"{path}\n"
+    assert path.is_file()
 
 
 def test_json_format_numbers(
