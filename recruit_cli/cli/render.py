@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from recruit_cli.cli.environment import Environment, print_json
+from recruit_cli.exit_codes import ExitCode
 
 if TYPE_CHECKING:
     from recruit_cli.doctor import DoctorReport
@@ -29,6 +30,7 @@ __all__ = [
     "print_json",
     "render_demo",
     "render_doctor",
+    "render_failure",
     "render_mail",
     "render_pass",
     "render_report",
@@ -77,6 +79,16 @@ def render_pass(env: Environment, result: PassResult) -> None:
         style = None if a.ok else "red"
         table.add_row(escape(a.record_id), escape(a.action), escape(a.detail), style=style)
     console.print(table)
+
+
+def render_failure(env: Environment, command: str, code: ExitCode, kind: str, message: str) -> None:
+    """With --json, a command that failed before it had a result still prints an envelope:
+    the result's own shape, ``ok: false`` (unless exit 0, a held lock), and ``error``."""
+    from recruit_cli.results import PassResult
+
+    envelope = PassResult(command, exit_code=code).to_dict()
+    envelope["error"] = {"type": kind, "message": message}
+    print_json(env, envelope)
 
 
 def render_doctor(env: Environment, report: DoctorReport) -> None:

@@ -119,9 +119,7 @@ class OutboxTransport:
 
     def was_sent(self, key: str) -> bool:
         """Whether the ``.eml`` file for ``key`` exists (under its name, or the older one)."""
-        return any(
-            (self.directory / name(key)).exists() for name in (eml_name, legacy_eml_name)
-        )
+        return any((self.directory / name(key)).exists() for name in (eml_name, legacy_eml_name))
 
     def close(self) -> None:
         """Nothing to close."""
