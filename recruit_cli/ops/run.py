@@ -31,6 +31,7 @@ from recruit_cli.errors import (
     AuthError,
     MailError,
     RecruitError,
+    RedcapNotFound,
     RedcapTokenRejected,
     RedcapUnavailable,
     ServiceUnavailable,
@@ -230,7 +231,7 @@ def _log_step(step: str, result: PassResult) -> None:
 
 def _is_redcap_failure(exc: RecruitError) -> bool:
     """REDCap can't be used at all: every later step would fail the same way."""
-    return isinstance(exc, RedcapTokenRejected | RedcapUnavailable)
+    return isinstance(exc, RedcapTokenRejected | RedcapNotFound | RedcapUnavailable)
 
 
 def _fold(outcomes: list[StepOutcome], *, dry_run: bool) -> PassResult:
