@@ -36,6 +36,9 @@ DEMO_TIMEZONE = "America/Los_Angeles"
 # Files and directories `recruit demo` owns inside its directory. A rerun starts from a
 # fresh sandbox, so the previous run's outputs are removed first; nothing else is touched.
 _OWNED = ("sandbox.db", "recruit.toml", ".env")
+# SQLite's companions of sandbox.db (WAL mode): left behind, they would be read as part of
+# the next demo's fresh database ("disk I/O error").
+_DB_COMPANIONS = ("sandbox.db-wal", "sandbox.db-shm", "sandbox.db-journal")
 _OWNED_DIRS = ("outbox", "reports", "state")
 # Written into the directory by the demo. Only a directory holding it (or a recruit.toml the
 # demo wrote, from before the marker existed) is ever cleared: `--dir` pointed at a real
@@ -83,7 +86,14 @@ def prepare_directory(directory: Path) -> None:
                 f"--dir {directory}: already holds {', '.join(taken)} and was not made by "
                 "`recruit demo`; choose another directory (nothing was changed)"
             )
-    for name in _OWNED:
+    # Everything that can refuse is checked before anything is deleted.
+    if _in_use(directory / "sandbox.db"):
+        raise UsageError(
+            f"--dir {directory}: its sandbox.db is open in another process (a `recruit "
+            "sandbox serve --db` still running?): stop that first (Ctrl-C in its terminal); "
+            "nothing was changed"
+        )
+    for name in (*_OWNED, *_DB_COMPANIONS):
         (directory / name).unlink(missing_ok=True)
     for name in _OWNED_DIRS:
         sub = directory / name
@@ -92,6 +102,34 @@ def prepare_directory(directory: Path) -> None:
                 if item.is_file():
                     item.unlink()
     write_private(directory / MARKER, _MARKER_TEXT.encode())
+
+
+def _in_use(db: Path) -> bool:
+    """Whether another process has the SQLite file open (the sandbox serving it).
+
+    The sandbox keeps its connection open while it serves, which holds a shared lock; an
+    exclusive lock is then refused at once (timeout 0). Our own connection is closed again
+    before returning, which checkpoints and removes a stale WAL left by a killed server.
+    """
+    import sqlite3
+
+    if not db.is_file():
+        return False
+    try:
+        conn = sqlite3.connect(db, timeout=0, isolation_level=None)
+    except sqlite3.Error:
+        return False
+    try:
+        conn.execute("PRAGMA locking_mode=EXCLUSIVE")
+        conn.execute("BEGIN EXCLUSIVE")
+        conn.execute("ROLLBACK")
+    except sqlite3.OperationalError as exc:
+        return "locked" in str(exc)  # else not a database at all: it is replaced anyway
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
+    return False
 
 
 def _made_by_demo(directory: Path) -> bool:
@@ -121,7 +159,8 @@ def run_demo(
 
     directory = directory.resolve()
     prepare_directory(directory)
-    token = secrets.token_hex(16)
+    # Upper case, as `recruit sandbox serve` prints it: the .env and the served token match.
+    token = secrets.token_hex(16).upper()
     with run_sandbox(
         token=token,
         db=directory / "sandbox.db",

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import email
 import email.policy
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -53,6 +56,56 @@ def test_demo_leaves_emails_a_report_and_status_in_its_directory(
         "reports",
         "state",
     }
+
+
+def test_rerunning_the_demo_while_its_sandbox_is_served_changes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The demo's closing message suggests serving its database; a second `make demo` in
+    # that state used to delete sandbox.db, keep its -wal/-shm, and fail with exit 3.
+    directory = tmp_path / "recruit-demo"
+    assert run(["demo", "--dir", str(directory), "--records", "10"]) == 0
+    capsys.readouterr()
+    before = {p.name: p.stat().st_mtime_ns for p in directory.rglob("*") if p.is_file()}
+    # The served token is the one the demo's .env holds, letter for letter.
+    token = _env_token(directory)
+    serving = subprocess.Popen(
+        [sys.executable, "-m", "recruit_cli", "sandbox", "serve", "--port", "0", "--db",
+         str(directory / "sandbox.db")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert serving.stdout is not None
+        serving.stdout.readline()
+        assert serving.stdout.readline().strip() == f"token: {token}"
+        assert run(["demo", "--dir", str(directory), "--records", "10"]) == 2
+        err = capsys.readouterr().err
+        assert "sandbox.db is open in another process" in err and "nothing was changed" in err
+        after = {p.name: p.stat().st_mtime_ns for p in directory.rglob("*") if p.is_file()}
+        assert {k: v for k, v in after.items() if not k.startswith("sandbox.db")} == {
+            k: v for k, v in before.items() if not k.startswith("sandbox.db")
+        }
+    finally:
+        serving.send_signal(signal.SIGTERM)
+        serving.wait(timeout=20)
+    # Once it is stopped, the demo runs again.
+    assert run(["demo", "--dir", str(directory), "--records", "10"]) == 0
+
+
+def test_a_killed_sandbox_leaves_nothing_that_breaks_the_next_demo(tmp_path: Path) -> None:
+    directory = tmp_path / "recruit-demo"
+    assert run(["demo", "--dir", str(directory), "--records", "10"]) == 0
+    # What a sandbox killed mid-write leaves: the WAL and shared-memory files.
+    (directory / "sandbox.db-wal").write_bytes(b"\0" * 4096)
+    (directory / "sandbox.db-shm").write_bytes(b"\0" * 32768)
+    assert run(["demo", "--dir", str(directory), "--records", "10"]) == 0
+
+
+def _env_token(directory: Path) -> str:
+    for line in (directory / ".env").read_text(encoding="utf-8").splitlines():
+        if line.startswith("REDCAP_API_TOKEN="):
+            return line.partition("=")[2]
+    raise AssertionError("no token in the demo's .env")
 
 
 def test_demo_never_clears_a_directory_it_did_not_make(
