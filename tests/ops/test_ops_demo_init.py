@@ -211,3 +211,15 @@ def test_init_keeps_secrets_and_participant_mail_out_of_git(
     assert "make sure it lists .env, outbox/" in capsys.readouterr().err
     assert run(["init", "--force", str(mine)]) == 0
     assert (mine / ".gitignore").read_text() == "*.pyc\n"
+
+
+def test_what_init_and_the_readme_say_is_true(tmp_path: Path) -> None:
+    # Issue 14: the init config said doctor "does not check e-mail" (it does), and nothing
+    # said that a group's target only shows in the report (the demo invites past it).
+    assert run(["init", str(tmp_path / "study")]) == 0
+    config = (tmp_path / "study" / "recruit.toml").read_text(encoding="utf-8")
+    assert "does not check e-mail" not in config
+    assert "against your REDCap project and your e-mail settings" in config
+    assert "shown in the report only: recruit" in config
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert "report-only: recruit keeps inviting past it" in readme
