@@ -23,7 +23,12 @@ SAMPLE_ADDRESS = "participant@example.org"
 SAMPLES: dict[str, dict[str, Any]] = {
     "invite": {"study_id": "3000"},
     "ineligible": {},
-    "safety_alert": {"record_id": "1", "rule": "safety", "fired_at": "2026-01-05T09:00:00+00:00"},
+    "safety_alert": {
+        "record_id": "1",
+        "rule": "safety",
+        "fired_at": "2026-01-05T09:00:00+00:00",
+        "ack_field": "pipeline_safety_acknowledged",
+    },
     "report": {"period": "2026-W01", "summary": [("submitted", "0")]},
 }
 
