@@ -83,6 +83,6 @@ def init(
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
-    app.command("run")(run)
-    app.command("demo")(demo)
-    app.command("init")(init)
+    app.command("run", short_help="Screen, alert, assign, invite, notify: what cron runs.")(run)
+    app.command("demo", short_help="The whole pipeline on a local sandbox, synthetic data.")(demo)
+    app.command("init", short_help="Scaffold a study directory: config, .env, templates.")(init)

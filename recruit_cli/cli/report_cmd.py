@@ -12,7 +12,7 @@ from recruit_cli.cli.context import finish, get_context
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
-    app.command("report")(report)
+    app.command("report", short_help="Write the enrollment report for a week or dates.")(report)
 
 
 def report(
