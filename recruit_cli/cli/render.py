@@ -58,7 +58,7 @@ def render_pass(env: Environment, result: PassResult) -> None:
     # markup and silently drop it.
     console = env.console()
     for notice in result.notices:
-        env.console(stderr=True).print(notice, markup=False)
+        env.notice(notice)
     if not result.actions:
         if env.verbose:
             console.print(f"{result.command}: nothing to do")
@@ -210,7 +210,7 @@ def render_report(env: Environment, result: PassResult) -> None:
         render_pass(env, result)
         return
     for notice in result.notices:
-        env.stderr.write(f"{notice}\n")
+        env.notice(notice)
     prefix = "[dry run] would write " if result.dry_run else ""
     env.stdout.write(f"{prefix}{result.detail(ReportDetails).path}\n")
     env.stdout.flush()
