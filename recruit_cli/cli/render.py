@@ -126,13 +126,16 @@ def render_status(env: Environment, report: StatusReport) -> None:
         counts.add_row(escape(status), str(n))  # staff may type odd statuses
     console.print(counts)
 
+    # "Study IDs issued" means what it means in the report (model.DEFINITIONS["ids_issued"]):
+    # records holding one, whatever their status now. Not enrollment (consent).
     groups = Table(title="Groups", title_justify="left")
-    for col in ("group", "label", "records", "IDs used", "next ID", "remaining"):
+    for col in ("group", "label", "study IDs issued", "target", "next ID", "IDs left"):
         groups.add_column(col, justify="right" if col not in ("group", "label") else "left")
     for g in report.groups:
         nxt = str(g.next_id) if g.next_id is not None else "EXHAUSTED"
+        target = "" if g.target is None else str(g.target)
         groups.add_row(
-            escape(g.name), escape(g.label), str(g.records), str(g.ids_used), nxt, str(g.remaining)
+            escape(g.name), escape(g.label), str(g.ids_used), target, nxt, str(g.remaining)
         )
     console.print(groups)
 
