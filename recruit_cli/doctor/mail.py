@@ -29,7 +29,13 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "fired_at": "2026-01-05T09:00:00+00:00",
         "ack_field": "pipeline_safety_acknowledged",
     },
-    "report": {"period": "2026-W01", "summary": [("submitted", "0")]},
+    "report": {
+        "period": "2026-W01",
+        "summary": [("submitted", "0")],
+        "attached": True,
+        "filename": "enrollment-2026-W01.html",
+        "report_link": "",
+    },
 }
 
 

@@ -28,6 +28,9 @@ SAMPLE_CONTEXT: dict[str, dict[str, Any]] = {
     "report": {
         "period": "2025-01-06 to 2025-01-12",
         "summary": [("New submissions", "12"), ("Invited", "5"), ("Booked", "3")],
+        "attached": False,
+        "filename": "enrollment-2025-W02.html",
+        "report_link": "https://share.example.org/reports/enrollment-2025-W02.html",
     },
 }
 

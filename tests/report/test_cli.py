@@ -192,6 +192,42 @@ def test_email_through_the_outbox_with_the_attachment(
     assert PLANTED_EMAIL not in emls[0].read_text(errors="replace")
 
 
+def test_inline_email_format_links_the_report_and_attaches_nothing(
+    sandbox: Sandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Issue 14: some institutions' filters quarantine .html attachments.
+    monkeypatch.setenv(TOKEN_ENV, sandbox.token)
+    monkeypatch.chdir(tmp_path)
+    seed(sandbox)
+    link = "https://share.example.org/sites/study/reports/"
+    config = write_config(tmp_path, sandbox.url, extra=f'email_format = "inline"\nlink = "{link}"')
+    assert recruit(config, "--since", SINCE, "--until", UNTIL, "--email", "pi@example.org") == 0
+    [eml] = (tmp_path / "outbox").glob("*.eml")
+    msg = email.message_from_bytes(eml.read_bytes(), policy=default)
+    assert isinstance(msg, EmailMessage)
+    assert list(msg.iter_attachments()) == []
+    target = f"{link}enrollment-{SINCE}_{UNTIL}.html"
+    for kind in ("plain", "html"):
+        part = msg.get_body(preferencelist=(kind,))
+        assert part is not None
+        text = part.get_content()
+        assert target in text and "Screened" in text and "attached" not in text
+    assert "CLI Study" in msg["Subject"]  # staff on several studies see which one
+
+
+def test_a_bad_email_format_names_its_key(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    monkeypatch.setenv(TOKEN_ENV, sandbox.token)
+    config = write_config(tmp_path, sandbox.url, extra='email_format = "pdf"')
+    assert recruit(config, "--dry-run") == 3
+    assert 'report.email_format: must be one of "attachment", "inline"' in capsys.readouterr().err
+
+
 def test_configured_recipients_get_each_period_once(
     sandbox: Sandbox,
     tmp_path: Path,
