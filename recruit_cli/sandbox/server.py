@@ -45,6 +45,7 @@ class SandboxServer(ThreadingHTTPServer):
 class ApiRequestHandler(BaseHTTPRequestHandler):
     server: SandboxServer
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go in two writes: don't wait for ACKs
     server_version = "recruit-sandbox"
     sys_version = ""
 
