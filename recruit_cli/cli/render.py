@@ -284,7 +284,11 @@ def demo_summary_lines(result: DemoResult, *, argv0: str | None = None) -> list[
             return str(path)
 
     recruit = _recruit_command(argv0 if argv0 is not None else sys.argv[0], show)
-    lines = ["", "What `recruit run` did, step by step:"]
+    lines = [
+        "",
+        f"What `recruit run` did, step by step, in {result.cycles} cron cycles (every 5 "
+        "minutes, on a simulated clock, as the submissions arrived over 12 weeks):",
+    ]
     for step in result.run.detail(RunDetails).steps:
         counts = step.result.counts if step.result is not None else {}
         done = ", ".join(f"{n} {action}" for action, n in counts.items())

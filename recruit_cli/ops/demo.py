@@ -55,7 +55,8 @@ _DEMO_CONFIG_HEADER = "# recruit.toml written by `recruit demo`"
 @dataclass(frozen=True)
 class DemoResult:
     directory: Path
-    run: PassResult
+    run: PassResult  # every cron cycle's steps, folded (ops.demo_cron)
+    cycles: int  # the simulated cron cycles that had something new
     report_path: Path
     outbox: Path
     emails: int
@@ -63,10 +64,15 @@ class DemoResult:
     status: StatusReport  # `recruit status` after the run
 
 
-def demo_config_text(url: str) -> str:
-    """The embedded demo configuration, pointed at ``url``."""
+def demo_config_text(url: str, *, survey_timestamp: bool = False) -> str:
+    """The embedded demo configuration, pointed at ``url``.
+
+    ``survey_timestamp``: submissions are dated by the screening survey's completion time
+    (the demo's sandbox enables the survey); without it, by the REDCap log.
+    """
     text = shipped("demo", "recruit.toml").read_text(encoding="utf-8")
-    return Template(text).substitute(url=url, timezone=DEMO_TIMEZONE)
+    submitted = 'submitted_at = "screening_survey_timestamp"' if survey_timestamp else ""
+    return Template(text).substitute(url=url, timezone=DEMO_TIMEZONE, submitted_at=submitted)
 
 
 def prepare_directory(directory: Path) -> None:
@@ -152,10 +158,12 @@ def run_demo(
     """Run the demo in ``directory``; the result holds `recruit status` at the end."""
     from recruit_cli.config import load_settings
     from recruit_cli.lock import run_lock
-    from recruit_cli.ops.run import run_all
+    from recruit_cli.ops.demo_cron import SURVEY, run_timeline
     from recruit_cli.ops.status import status_report
     from recruit_cli.redcap.client import RedcapClient
     from recruit_cli.sandbox import run_sandbox
+    from recruit_cli.sandbox.demo import demo_submissions
+    from recruit_cli.settings import time_zone
 
     directory = directory.resolve()
     prepare_directory(directory)
@@ -164,30 +172,34 @@ def run_demo(
     with run_sandbox(
         token=token,
         db=directory / "sandbox.db",
-        demo=records,
         unique_field="assigned_study_id",
         timezone=DEMO_TIMEZONE,
+        surveys=[SURVEY],  # submissions carry REDCap's survey completion time
     ) as sandbox:
         config = directory / "recruit.toml"
-        write_private(config, demo_config_text(sandbox.url).encode())
+        write_private(config, demo_config_text(sandbox.url, survey_timestamp=True).encode())
         env_text = (
             "# The demo sandbox's throwaway API token (a local server, not real REDCap).\n"
             f"REDCAP_API_TOKEN={token}\n"
         )
         write_private(directory / ".env", env_text.encode())
         settings = load_settings(config)
+        zone = time_zone(DEMO_TIMEZONE)
+        end = (now or datetime.now(UTC)).astimezone(zone)
         client = RedcapClient.from_settings(settings)
         try:
             with run_lock(settings.state_dir):
-                run = run_all(settings, client, now=now)
-            report_path = _write_report(settings, client, now=now)
+                submissions = demo_submissions(records, now=end.replace(tzinfo=None))
+                timeline = run_timeline(settings, client, sandbox, submissions, zone=zone, end=end)
+            report_path = _write_report(settings, client, now=end)
             status = status_report(settings, client)
         finally:
             client.close()
     outbox = settings.email.outbox_dir
     return DemoResult(
         directory=directory,
-        run=run,
+        run=timeline.run,
+        cycles=timeline.cycles,
         report_path=report_path,
         outbox=outbox,
         emails=len(list(outbox.glob("*.eml"))) if outbox.is_dir() else 0,

@@ -176,7 +176,7 @@ def run_all(
 
     transport = _TransportHolder(settings, transport_factory)
     passes: dict[str, Callable[[], PassResult]] = {
-        "screen": lambda: screen_pass(settings, client, dry_run=dry_run),
+        "screen": lambda: screen_pass(settings, client, dry_run=dry_run, now=now),
         "alert": lambda: alert_pass(settings, client, transport.get(), dry_run=dry_run, now=now),
         "assign": lambda: assign_pass(settings, client, dry_run=dry_run),
         "invite": lambda: invite_pass(settings, client, transport.get(), dry_run=dry_run, now=now),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 import signal
 import subprocess
 import sys
@@ -32,7 +33,7 @@ def test_demo_leaves_emails_a_report_and_status_in_its_directory(
     reports = sorted((directory / "reports").glob("enrollment-*.html"))
     assert emails and len(reports) == 1
     assert "Records: 40" in out  # `recruit status`
-    assert "What `recruit run` did, step by step:" in out
+    assert "What `recruit run` did, step by step, in " in out
     assert any(line.split()[:1] == ["invite"] and "invited" in line for line in out.splitlines())
     assert f"({len(emails)})" in out and str(reports[0].name) in out
     invite = next(p for p in emails if "_invite_" in p.name)
@@ -140,6 +141,7 @@ def test_the_summary_shows_commands_that_work_where_recruit_is_not_on_the_path(
     result = DemoResult(
         directory=tmp_path / "recruit-demo",
         run=PassResult(command="run", details=(RunDetails(()),)),
+        cycles=1,
         report_path=tmp_path / "recruit-demo" / "reports" / "r.html",
         outbox=tmp_path / "recruit-demo" / "outbox",
         emails=0,
@@ -223,3 +225,26 @@ def test_what_init_and_the_readme_say_is_true(tmp_path: Path) -> None:
     assert "shown in the report only: recruit" in config
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     assert "report-only: recruit keeps inviting past it" in readme
+
+
+def test_the_demo_shows_the_timings_of_a_5_minute_cron(tmp_path: Path) -> None:
+    # Issue 14: the demo screened a 12-week backlog at once, and its report said the
+    # median time to invitation was 27.9 days. Submissions now arrive over the weeks and a
+    # cycle runs at the next 5-minute tick after each, on a simulated clock.
+    from recruit_cli.ops.demo import run_demo
+
+    result = run_demo(tmp_path / "demo", records=60)
+    assert result.run.exit_code == 0
+    assert result.cycles > 30  # about one per arrival, not one for everything
+    html = result.report_path.read_text(encoding="utf-8")
+
+    def cell(key: str) -> str:
+        found = re.search(rf'data-key="{re.escape(key)}">([^<]*)<', html)
+        assert found is not None, key
+        return found.group(1)
+
+    assert int(cell("time_to_invite|n||cumulative")) > 10
+    assert float(cell("time_to_invite|p90_hours||cumulative")) <= 0.1  # within 5 minutes
+    # Screening happened over the weeks too, not all in the last one.
+    weeks = re.findall(r'data-key="trend\|screened\|\|\d{4}-W\d{2}">(\d+)<', html)
+    assert len(weeks) == 12 and sum(1 for n in weeks if n != "0") >= 8
