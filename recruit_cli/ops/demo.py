@@ -1,10 +1,12 @@
 """`recruit demo`: the whole pipeline against a local sandbox, in one command.
 
-On a free port it starts the sandbox with synthetic demo data, writes a config that sends
-mail to an outbox directory, runs every pass (`recruit run`), writes the weekly report, and
-reads `recruit status` (the CLI prints it). Every file it makes stays in the demo directory,
-so a newcomer can open the e-mails and the report, and rerun any command against the same
-data with ``recruit sandbox serve --db <dir>/sandbox.db`` (see the README). Like everything
+On a free port it starts the sandbox, writes a config that sends mail to an outbox
+directory, makes the synthetic submissions arrive over twelve weeks with a `recruit run`
+at each 5-minute cron tick on a simulated clock (``ops.demo_cron``), writes the weekly
+report, and reads `recruit status` (the CLI prints it). Every file it makes stays in the
+demo directory, so a newcomer can open the e-mails and the report, and rerun any command
+against the same data with ``recruit sandbox serve --db <dir>/sandbox.db --port 8765``
+(see the README). Like everything
 recruit makes, its files are 0600 and the directories it creates 0700 (``private``).
 """
 
@@ -32,6 +34,10 @@ DEFAULT_RECORDS = 300
 # The demo study's time zone; the sandbox's clock runs in it too, as a REDCap server at the
 # study's own site would, so that the report reads submission times on the right clock.
 DEMO_TIMEZONE = "America/Los_Angeles"
+# The demo runs its sandbox on any free port, then leaves its recruit.toml pointed at this
+# one, so that the README's next steps are the same commands every time:
+# `recruit sandbox serve --db recruit-demo/sandbox.db --port 8765`.
+EXPLORE_PORT = 8765
 
 # Files and directories `recruit demo` owns inside its directory. A rerun starts from a
 # fresh sandbox, so the previous run's outputs are removed first; nothing else is touched.
@@ -60,7 +66,7 @@ class DemoResult:
     report_path: Path
     outbox: Path
     emails: int
-    port: int  # the sandbox's port, which the demo's recruit.toml points at
+    port: int  # the port the demo's recruit.toml points at, to serve sandbox.db again
     status: StatusReport  # `recruit status` after the run
 
 
@@ -195,6 +201,8 @@ def run_demo(
             status = status_report(settings, client)
         finally:
             client.close()
+        explore = sandbox.url.replace(f":{sandbox.port}/", f":{EXPLORE_PORT}/", 1)
+        config.write_text(demo_config_text(explore, survey_timestamp=True), encoding="utf-8")
     outbox = settings.email.outbox_dir
     return DemoResult(
         directory=directory,
@@ -203,7 +211,7 @@ def run_demo(
         report_path=report_path,
         outbox=outbox,
         emails=len(list(outbox.glob("*.eml"))) if outbox.is_dir() else 0,
-        port=sandbox.port,
+        port=EXPLORE_PORT,
         status=status,
     )
 
