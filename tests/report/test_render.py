@@ -296,3 +296,26 @@ def test_empty_project_renders_in_every_format(fmt: str) -> None:
         assert "No exclusion criteria configured" not in text  # criteria are, with zeros
     assert data.flow_line("screened") is not None
     assert data.flow_line("screened").cumulative == 0  # type: ignore[union-attr]
+
+
+def test_the_trend_total_says_it_covers_the_trend_weeks_only() -> None:
+    # Issue 14: "Total" 297 beside "Submitted" 300 in the flow, without saying why.
+    html = render(build(), "html").decode()
+    assert '<th scope="row">Total, these 12 weeks</th>' in html
+    assert "The totals cover these 12 weeks only" in html
+
+
+def test_chart_colours_are_colour_blind_safe_and_no_group_is_red() -> None:
+    from recruit_cli.report.charts import PALETTE, trend_svg
+
+    svg = trend_svg(build().trend).decode()
+    groups = [s for s in build().trend.series if s.metric == "ids_issued" and s.group]
+    used = {c.lower() for c in re.findall(r"stroke: (#[0-9a-fA-F]{6})", svg)}
+    assert {c.lower() for c in PALETTE[: len(groups)]} <= used
+
+    def reddish(colour: str) -> bool:
+        r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+        return r > 180 and g < 100 and b < 100
+
+    assert not [c for c in PALETTE if reddish(c)]
+    assert not [c for c in used if reddish(c)]
