@@ -6,8 +6,8 @@ at each 5-minute cron tick on a simulated clock (``ops.demo_cron``), writes the 
 report, and reads `recruit status` (the CLI prints it). Every file it makes stays in the
 demo directory, so a newcomer can open the e-mails and the report, and rerun any command
 against the same data with ``recruit sandbox serve --db <dir>/sandbox.db --port 8765``
-(see the README). Like everything
-recruit makes, its files are 0600 and the directories it creates 0700 (``private``).
+(see the README). Like everything recruit makes, its files are 0600 and the directories
+it creates 0700 (``private``).
 """
 
 from __future__ import annotations
@@ -202,7 +202,7 @@ def run_demo(
         finally:
             client.close()
         explore = sandbox.url.replace(f":{sandbox.port}/", f":{EXPLORE_PORT}/", 1)
-        config.write_text(demo_config_text(explore, survey_timestamp=True), encoding="utf-8")
+        write_private(config, demo_config_text(explore, survey_timestamp=True).encode())
     outbox = settings.email.outbox_dir
     return DemoResult(
         directory=directory,
