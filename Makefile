@@ -34,4 +34,4 @@ bench: $(STAMP)
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) recruit-demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) recruit-demo test-artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -148,6 +148,13 @@ class RedcapTokenRejected(RedcapError):
     exit_code = ExitCode.CONFIG
 
 
+class RedcapNotFound(RedcapError):
+    """Nothing answers at the configured URL (HTTP 404): ``[redcap] url`` is not REDCap's
+    API endpoint. A configuration problem, and every later call would fail the same way."""
+
+    exit_code = ExitCode.CONFIG
+
+
 class ProjectMismatch(RedcapError):
     """REDCap refused a field the configuration names: the project and the configuration
     disagree (a typo in a rule, pipeline fields not added yet): a configuration problem."""

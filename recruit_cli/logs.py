@@ -24,7 +24,9 @@ def setup_logging(verbose: int = 0, log_file: Path | None = None) -> None:
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     stderr = logging.StreamHandler()
     stderr.setLevel(level)
-    stderr.setFormatter(fmt)
+    # On stderr, the shape of every other line recruit writes there ("recruit: error: ...",
+    # "recruit: SAFETY: ..."): cron mails and terminals read one list. The file keeps times.
+    stderr.setFormatter(_StderrFormatter())
     root.addHandler(stderr)
     if log_file is not None:
         try:
@@ -46,6 +48,17 @@ class _PrivateFileHandler(logging.FileHandler):
     def _open(self) -> TextIOWrapper:
         fd = open_private(Path(self.baseFilename))
         return open(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
+class _StderrFormatter(logging.Formatter):
+    """``recruit: warning: message`` (``recruit: info: [redcap] ...`` with -v)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        where = record.name.removeprefix(LOGGER_NAME).lstrip(".")
+        area = f"[{where}] " if where and record.levelno < logging.WARNING else ""
+        return f"recruit: {record.levelname.lower()}: {area}{record.getMessage()}" + (
+            "\n" + self.formatException(record.exc_info) if record.exc_info else ""
+        )
 
 
 def get_logger(name: str) -> logging.Logger:

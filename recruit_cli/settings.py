@@ -289,6 +289,11 @@ class ReportSettings:
     out_dir: Path = Path("reports")
     suppress_below: int = 0  # 0 = no small-cell suppression
     recipients: tuple[str, ...] = ()
+    # "attachment": the summary in the body and the report as an .html attachment;
+    # "inline": the summary in the body and a link (``link``), nothing attached, for mail
+    # filters that quarantine .html attachments. No PDF: see docs/configuration.md.
+    email_format: str = "attachment"
+    link: str = ""  # http(s) URL of the folder out_dir is shared as; the e-mail adds the file
 
 
 @dataclass(frozen=True)

@@ -69,3 +69,19 @@ def test_the_readme_command_table_lists_every_command_and_sub_command() -> None:
     for name, command in GROUPS.items():
         subs = set(getattr(command, "commands", {}))
         assert listed[name] == subs, f"recruit {name}: README lists {listed[name]}, app {subs}"
+
+
+@pytest.mark.parametrize(
+    "path", [p for p, cmd in COMMANDS.items() if getattr(cmd, "commands", None)], ids=str
+)
+def test_command_lists_fit_80_columns_without_being_cut(
+    path: tuple[str, ...], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Issue 14: click cuts a description that does not fit, mid-sentence, with "...".
+    monkeypatch.setenv("COLUMNS", "80")
+    assert run([*path, "--help"]) == 0
+    listing = capsys.readouterr().out.split("Commands:", 1)[1].split("\n\n", 1)[0]
+    lines = [line for line in listing.splitlines() if line.strip()]
+    assert len(lines) == len(COMMANDS[path].commands)
+    assert not [line for line in lines if line.rstrip().endswith("...")]
+    assert all(len(line) <= 80 for line in lines)

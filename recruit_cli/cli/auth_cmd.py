@@ -120,8 +120,8 @@ def register(app: typer.Typer) -> None:
         help="Microsoft sign-in for the Graph mail transport (see docs/microsoft.md).",
         no_args_is_help=True,
     )
-    group.command("login")(login)
-    group.command("status")(status)
-    group.command("logout")(logout)
-    group.command("test")(test)
-    app.add_typer(group, name="auth")
+    group.command("login", short_help="Sign in to Microsoft (device code by default).")(login)
+    group.command("status", short_help="Who is signed in, the token cache, the expiry.")(status)
+    group.command("logout", short_help="Remove the signed-in accounts and their tokens.")(logout)
+    group.command("test", short_help="Get a token silently; --to sends a test e-mail.")(test)
+    app.add_typer(group, name="auth", short_help="Microsoft sign-in for the Graph transport.")

@@ -8,6 +8,10 @@ import sys
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+# Every line recruit writes to stderr starts so: errors (cli.main), notices (SAFETY: ...)
+# and log lines (logs.py). The --log-file keeps timestamps; cron and journald add their own.
+STDERR_PREFIX = "recruit: "
+
 
 @dataclass
 class Environment:
@@ -28,6 +32,13 @@ class Environment:
         if os.environ.get("NO_COLOR", "") != "":
             return False
         return self.interactive
+
+    def notice(self, text: str) -> None:
+        """One line for the operator on stderr, shaped like recruit's log lines there
+        (``recruit: ...``), so that a cron mail reads as one list."""
+        for line in text.splitlines() or [""]:
+            self.stderr.write(f"{STDERR_PREFIX}{line}\n")
+        self.stderr.flush()
 
     def console(self, *, stderr: bool = False) -> Any:
         from rich.console import Console

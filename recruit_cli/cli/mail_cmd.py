@@ -49,7 +49,8 @@ def invite(
     to: To = None,
     preview: Preview = None,
 ) -> None:
-    """E-mail each participant with a study ID their invitation and booking link, once."""
+    """Send each participant who has a study ID their invitation (the ID and the booking
+    link), once."""
     _run(ctx, "invite", record, resend=resend, dry_run=dry_run, json=json, to=to, preview=preview)
 
 
@@ -97,5 +98,7 @@ def _run(
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
-    app.command("invite")(invite)
-    app.command("notify")(notify)
+    app.command("invite", short_help="Invite each participant who has been given a study ID.")(
+        invite
+    )
+    app.command("notify", short_help="Send each ineligible person a neutral notice.")(notify)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import sys
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, TextIO
 
 import typer
 
@@ -93,13 +96,21 @@ def _exit_interrupted() -> NoReturn:
 
 
 def run(argv: list[str] | None = None) -> int:
-    """Run the app and return the exit code. Usage errors are typer's (exit 2, printed by it)."""
+    """Run the app and return the exit code. Usage errors are typer's (exit 2, printed by it).
+
+    With ``--json``, stdout always carries one JSON document, failures included: the
+    envelope of ``cli.render.render_failure`` (``ok: false``, the exit code and the error),
+    while the readable message still goes to stderr.
+    """
     from recruit_cli.errors import LockHeld, RecruitError
 
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    as_json = "--json" in args
+    stderr = _Tee(sys.stderr) if as_json else None
     try:
-        app(args=args, prog_name="recruit", standalone_mode=True)
+        with _stderr_to(stderr):
+            app(args=args, prog_name="recruit", standalone_mode=True)
     except SystemExit as exc:  # typer/click end every run this way in standalone mode
         code = exc.code
         if code is None:
@@ -112,14 +123,21 @@ def run(argv: list[str] | None = None) -> int:
                 "command, e.g. recruit --config recruit.toml -v status",
                 file=sys.stderr,
             )
-        return code if isinstance(code, int) else ExitCode.UNEXPECTED
+        code = code if isinstance(code, int) else ExitCode.UNEXPECTED
+        if stderr is not None and code == ExitCode.USAGE and stderr.error:
+            _json_failure(args, code, "UsageError", stderr.error)  # click's own parse errors
+        return code
     except LockHeld as exc:
         print(f"recruit: {exc}", file=sys.stderr)
+        if as_json:
+            _json_failure(args, ExitCode.OK, type(exc).__name__, str(exc))
         return ExitCode.OK
     except RecruitError as exc:
         if debug:
             traceback.print_exc()
         print(f"recruit: error: {exc}", file=sys.stderr)
+        if as_json:
+            _json_failure(args, exc.exit_code, type(exc).__name__, str(exc))
         return exc.exit_code
     except KeyboardInterrupt:  # Ctrl-C before typer runs the command
         print("recruit: interrupted", file=sys.stderr)
@@ -127,13 +145,58 @@ def run(argv: list[str] | None = None) -> int:
     except Exception as exc:  # the one catch-all: an unexpected error, i.e. a bug
         if debug:
             traceback.print_exc()
-        print(
-            f"recruit: unexpected error: {type(exc).__name__}: {exc} "
-            "(run with --debug for details)",
-            file=sys.stderr,
-        )
+        message = f"unexpected error: {type(exc).__name__}: {exc}"
+        print(f"recruit: {message} (run with --debug for details)", file=sys.stderr)
+        if as_json:
+            _json_failure(args, ExitCode.UNEXPECTED, type(exc).__name__, message)
         return ExitCode.UNEXPECTED
     return ExitCode.OK
+
+
+def _json_failure(args: list[str], code: int, kind: str, message: str) -> None:
+    from recruit_cli.cli.render import render_failure
+
+    render_failure(Environment(json=True), _command_name(args), ExitCode(code), kind, message)
+
+
+class _Tee(io.TextIOBase):
+    """stderr that also remembers click's "Error: ..." line (a parse error under --json)."""
+
+    def __init__(self, inner: TextIO) -> None:
+        self.inner = inner
+        self.error = ""
+
+    def write(self, text: str) -> int:
+        for line in text.splitlines():
+            if line.startswith("Error: "):
+                self.error = line.removeprefix("Error: ").strip()
+        return self.inner.write(text)
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+    def isatty(self) -> bool:
+        return self.inner.isatty()
+
+
+@contextlib.contextmanager
+def _stderr_to(stream: io.TextIOBase | None) -> Iterator[None]:
+    if stream is None:
+        yield
+        return
+    saved, sys.stderr = sys.stderr, stream
+    try:
+        yield
+    finally:
+        sys.stderr = saved
+
+
+def _command_name(args: list[str]) -> str:
+    """The command in ``args`` (``invite`` in ``-c x.toml invite --json``), else ``recruit``."""
+    i = 0
+    while i < len(args) and args[i].startswith("-"):
+        i += 2 if args[i] in _GLOBAL_WITH_VALUE else 1
+    return args[i] if i < len(args) else "recruit"
 
 
 _GLOBAL_FLAGS = ("--config", "-c", "--verbose", "--log-file", "--debug")

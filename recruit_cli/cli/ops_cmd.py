@@ -69,9 +69,17 @@ def init(
         typer.echo(notice, err=True)
     here = directory.resolve() == Path.cwd().resolve()
     cd = [] if here else [f"cd {shlex.quote(str(directory))}"]
-    typer.echo("\nNext:")
+    token = "0123456789ABCDEF0123456789ABCDEF"  # the README's throwaway sandbox token
+    typer.echo("\nNext, on a local sandbox first (README: Setting up a study):")
     for step in (
         *cd,
+        f"recruit sandbox serve --port 8765 --demo 50 --token {token} &",
+        f'echo "REDCAP_API_TOKEN={token}" > .env && chmod 600 .env',
+        "recruit doctor && recruit run --dry-run",
+    ):
+        typer.echo(f"  {step}")
+    typer.echo("Then on your project:")
+    for step in (
         "cp .env.example .env && chmod 600 .env    # then put the REDCap API token in it",
         "edit recruit.toml                         # REDCap URL, fields, criteria, groups, e-mail",
         "recruit setup fields                      # the pipeline fields the project needs",
@@ -83,6 +91,6 @@ def init(
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
-    app.command("run")(run)
-    app.command("demo")(demo)
-    app.command("init")(init)
+    app.command("run", short_help="Screen, alert, assign, invite, notify: what cron runs.")(run)
+    app.command("demo", short_help="The whole pipeline on a local sandbox, synthetic data.")(demo)
+    app.command("init", short_help="Scaffold a study directory: config, .env, templates.")(init)

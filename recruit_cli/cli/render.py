@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from recruit_cli.cli.environment import Environment, print_json
+from recruit_cli.exit_codes import ExitCode
 
 if TYPE_CHECKING:
     from recruit_cli.doctor import DoctorReport
@@ -29,6 +30,7 @@ __all__ = [
     "print_json",
     "render_demo",
     "render_doctor",
+    "render_failure",
     "render_mail",
     "render_pass",
     "render_report",
@@ -56,7 +58,7 @@ def render_pass(env: Environment, result: PassResult) -> None:
     # markup and silently drop it.
     console = env.console()
     for notice in result.notices:
-        env.console(stderr=True).print(notice, markup=False)
+        env.notice(notice)
     if not result.actions:
         if env.verbose:
             console.print(f"{result.command}: nothing to do")
@@ -77,6 +79,16 @@ def render_pass(env: Environment, result: PassResult) -> None:
         style = None if a.ok else "red"
         table.add_row(escape(a.record_id), escape(a.action), escape(a.detail), style=style)
     console.print(table)
+
+
+def render_failure(env: Environment, command: str, code: ExitCode, kind: str, message: str) -> None:
+    """With --json, a command that failed before it had a result still prints an envelope:
+    the result's own shape, ``ok: false`` (unless exit 0, a held lock), and ``error``."""
+    from recruit_cli.results import PassResult
+
+    envelope = PassResult(command, exit_code=code).to_dict()
+    envelope["error"] = {"type": kind, "message": message}
+    print_json(env, envelope)
 
 
 def render_doctor(env: Environment, report: DoctorReport) -> None:
@@ -114,13 +126,16 @@ def render_status(env: Environment, report: StatusReport) -> None:
         counts.add_row(escape(status), str(n))  # staff may type odd statuses
     console.print(counts)
 
+    # "Study IDs issued" means what it means in the report (model.DEFINITIONS["ids_issued"]):
+    # records holding one, whatever their status now. Not enrollment (consent).
     groups = Table(title="Groups", title_justify="left")
-    for col in ("group", "label", "records", "IDs used", "next ID", "remaining"):
+    for col in ("group", "label", "study IDs issued", "target", "next ID", "IDs left"):
         groups.add_column(col, justify="right" if col not in ("group", "label") else "left")
     for g in report.groups:
         nxt = str(g.next_id) if g.next_id is not None else "EXHAUSTED"
+        target = "" if g.target is None else str(g.target)
         groups.add_row(
-            escape(g.name), escape(g.label), str(g.records), str(g.ids_used), nxt, str(g.remaining)
+            escape(g.name), escape(g.label), str(g.ids_used), target, nxt, str(g.remaining)
         )
     console.print(groups)
 
@@ -197,19 +212,19 @@ def render_preview(env: Environment, preview: Preview) -> None:
 
 
 def render_report(env: Environment, result: PassResult) -> None:
-    """`recruit report`: the path it wrote (at a terminal, with -v or a dry run); notices
-    on stderr; the JSON envelope with --json."""
+    """`recruit report`: the path it wrote (always: it is the command's result, and a
+    person running it must learn where the file went); notices on stderr; the JSON
+    envelope with --json. The crontab entry sends stdout to /dev/null."""
     from recruit_cli.report.run import ReportDetails
 
     if env.json:
         render_pass(env, result)
         return
     for notice in result.notices:
-        env.stderr.write(f"{notice}\n")
-    # Quiet under cron (the weekly run would otherwise mail MAILTO every Monday).
-    if env.interactive or env.verbose or result.dry_run:
-        prefix = "[dry run] would write " if result.dry_run else ""
-        env.stdout.write(f"{prefix}{result.detail(ReportDetails).path}\n")
+        env.notice(notice)
+    prefix = "[dry run] would write " if result.dry_run else ""
+    env.stdout.write(f"{prefix}{result.detail(ReportDetails).path}\n")
+    env.stdout.flush()
 
 
 def render_sign_in(env: Environment, result: PassResult) -> None:
@@ -277,7 +292,11 @@ def demo_summary_lines(result: DemoResult, *, argv0: str | None = None) -> list[
             return str(path)
 
     recruit = _recruit_command(argv0 if argv0 is not None else sys.argv[0], show)
-    lines = ["", "What `recruit run` did, step by step:"]
+    lines = [
+        "",
+        f"What `recruit run` did, step by step, in {result.cycles} cron cycles (every 5 "
+        "minutes, on a simulated clock, as the submissions arrived over 12 weeks):",
+    ]
     for step in result.run.detail(RunDetails).steps:
         counts = step.result.counts if step.result is not None else {}
         done = ", ".join(f"{n} {action}" for action, n in counts.items())

@@ -12,7 +12,7 @@ from recruit_cli.cli.context import finish, get_context
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
-    app.command("report")(report)
+    app.command("report", short_help="Write the enrollment report for a week or dates.")(report)
 
 
 def report(
@@ -57,8 +57,7 @@ def report(
 ) -> None:
     """Write the enrollment report (aggregates only) for one week or a date range.
 
-    Weeks are ISO weeks in the study's timezone. Prints the path written (at a terminal,
-    or with -v).
+    Weeks are ISO weeks in the study's timezone. Prints the path of the file written.
     """
     from recruit_cli.cli.render import render_report
     from recruit_cli.report.run import run_report

@@ -103,4 +103,4 @@ def serve(
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
-    app.add_typer(sandbox_app)
+    app.add_typer(sandbox_app, short_help="A local REDCap-compatible API server, to try recruit.")

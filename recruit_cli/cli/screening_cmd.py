@@ -121,12 +121,12 @@ def fields(
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
-    app.command()(screen)
-    app.command()(assign)
-    app.command()(status)
-    app.command()(doctor)
+    app.command(short_help="Classify new submissions: eligible, ineligible, review.")(screen)
+    app.command(short_help="Give each eligible record its group's next study ID.")(assign)
+    app.command(short_help="Counts per status and group, the queues, free study IDs.")(status)
+    app.command(short_help="Check the configuration against REDCap and the mail.")(doctor)
     setup = typer.Typer(
         name="setup", help="Prepare a REDCap project for recruit.", no_args_is_help=True
     )
-    setup.command()(fields)
+    setup.command(short_help="The pipeline fields as data-dictionary CSV (--apply).")(fields)
     app.add_typer(setup)

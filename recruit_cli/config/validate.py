@@ -31,6 +31,7 @@ MAX_RETRIES = 10  # more would keep a cron run waiting on a service that is down
 MAX_RUN_MINUTES = 1440  # a run bound longer than a day bounds nothing a cron job needs
 
 TRANSPORTS = ("outbox", "smtp", "graph")
+REPORT_EMAIL_FORMATS = ("attachment", "inline")
 GRAPH_MODES = ("delegated", "shared", "app")
 SMTP_SECURITY = ("starttls", "ssl", "none")
 ON_UNKNOWN = ("review", "ineligible")
@@ -309,6 +310,9 @@ def _numbers(s: Settings, ctx: Context) -> None:
         raise ctx.error("must be 0 (no pacing) or more", ("email", "per_minute"))
     if s.report.suppress_below < 0:
         raise ctx.error("must be 0 (no suppression) or more", ("report", "suppress_below"))
+    if s.report.email_format not in REPORT_EMAIL_FORMATS:
+        raise ctx.error(_one_of(REPORT_EMAIL_FORMATS), ("report", "email_format"))
+    _http_url(s.report.link, ctx, ("report", "link"), required=False)
 
 
 def _bounds(s: Settings, ctx: Context) -> None:

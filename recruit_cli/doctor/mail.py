@@ -23,8 +23,19 @@ SAMPLE_ADDRESS = "participant@example.org"
 SAMPLES: dict[str, dict[str, Any]] = {
     "invite": {"study_id": "3000"},
     "ineligible": {},
-    "safety_alert": {"record_id": "1", "rule": "safety", "fired_at": "2026-01-05T09:00:00+00:00"},
-    "report": {"period": "2026-W01", "summary": [("submitted", "0")]},
+    "safety_alert": {
+        "record_id": "1",
+        "rule": "safety",
+        "fired_at": "2026-01-05T09:00:00+00:00",
+        "ack_field": "pipeline_safety_acknowledged",
+    },
+    "report": {
+        "period": "2026-W01",
+        "summary": [("submitted", "0")],
+        "attached": True,
+        "filename": "enrollment-2026-W01.html",
+        "report_link": "",
+    },
 }
 
 

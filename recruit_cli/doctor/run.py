@@ -10,7 +10,7 @@ from recruit_cli.doctor.config_checks import check_ranges, check_rules, check_sa
 from recruit_cli.doctor.mail import mail_checks
 from recruit_cli.doctor.permissions import permission_checks
 from recruit_cli.doctor.project import check_project
-from recruit_cli.errors import ConfigError, RecruitError, ServiceUnavailable
+from recruit_cli.errors import ConfigError, RecruitError, RedcapNotFound, ServiceUnavailable
 from recruit_cli.exit_codes import ExitCode
 from recruit_cli.redact import safe_url
 from recruit_cli.redcap.project import ProjectShape, unsupported
@@ -68,6 +68,9 @@ def run_doctor(
         info = client.export_project_info()
     except ServiceUnavailable as exc:
         checks.append(Check("REDCap reachable", FAIL, str(exc), ExitCode.UNAVAILABLE))
+        return DoctorReport(tuple(checks))
+    except RedcapNotFound as exc:  # a server answered, but no REDCap API at that path
+        checks.append(Check("REDCap reachable", FAIL, str(exc), exc.exit_code))
         return DoctorReport(tuple(checks))
     except RecruitError as exc:  # a refused token, or REDCap said no
         checks.append(Check("REDCap reachable", OK, safe_url(settings.redcap.url)))

@@ -1,11 +1,13 @@
 """`recruit demo`: the whole pipeline against a local sandbox, in one command.
 
-On a free port it starts the sandbox with synthetic demo data, writes a config that sends
-mail to an outbox directory, runs every pass (`recruit run`), writes the weekly report, and
-reads `recruit status` (the CLI prints it). Every file it makes stays in the demo directory,
-so a newcomer can open the e-mails and the report, and rerun any command against the same
-data with ``recruit sandbox serve --db <dir>/sandbox.db`` (see the README). Like everything
-recruit makes, its files are 0600 and the directories it creates 0700 (``private``).
+On a free port it starts the sandbox, writes a config that sends mail to an outbox
+directory, makes the synthetic submissions arrive over twelve weeks with a `recruit run`
+at each 5-minute cron tick on a simulated clock (``ops.demo_cron``), writes the weekly
+report, and reads `recruit status` (the CLI prints it). Every file it makes stays in the
+demo directory, so a newcomer can open the e-mails and the report, and rerun any command
+against the same data with ``recruit sandbox serve --db <dir>/sandbox.db --port 8765``
+(see the README). Like everything recruit makes, its files are 0600 and the directories
+it creates 0700 (``private``).
 """
 
 from __future__ import annotations
@@ -32,10 +34,17 @@ DEFAULT_RECORDS = 300
 # The demo study's time zone; the sandbox's clock runs in it too, as a REDCap server at the
 # study's own site would, so that the report reads submission times on the right clock.
 DEMO_TIMEZONE = "America/Los_Angeles"
+# The demo runs its sandbox on any free port, then leaves its recruit.toml pointed at this
+# one, so that the README's next steps are the same commands every time:
+# `recruit sandbox serve --db recruit-demo/sandbox.db --port 8765`.
+EXPLORE_PORT = 8765
 
 # Files and directories `recruit demo` owns inside its directory. A rerun starts from a
 # fresh sandbox, so the previous run's outputs are removed first; nothing else is touched.
 _OWNED = ("sandbox.db", "recruit.toml", ".env")
+# SQLite's companions of sandbox.db (WAL mode): left behind, they would be read as part of
+# the next demo's fresh database ("disk I/O error").
+_DB_COMPANIONS = ("sandbox.db-wal", "sandbox.db-shm", "sandbox.db-journal")
 _OWNED_DIRS = ("outbox", "reports", "state")
 # Written into the directory by the demo. Only a directory holding it (or a recruit.toml the
 # demo wrote, from before the marker existed) is ever cleared: `--dir` pointed at a real
@@ -52,18 +61,24 @@ _DEMO_CONFIG_HEADER = "# recruit.toml written by `recruit demo`"
 @dataclass(frozen=True)
 class DemoResult:
     directory: Path
-    run: PassResult
+    run: PassResult  # every cron cycle's steps, folded (ops.demo_cron)
+    cycles: int  # the simulated cron cycles that had something new
     report_path: Path
     outbox: Path
     emails: int
-    port: int  # the sandbox's port, which the demo's recruit.toml points at
+    port: int  # the port the demo's recruit.toml points at, to serve sandbox.db again
     status: StatusReport  # `recruit status` after the run
 
 
-def demo_config_text(url: str) -> str:
-    """The embedded demo configuration, pointed at ``url``."""
+def demo_config_text(url: str, *, survey_timestamp: bool = False) -> str:
+    """The embedded demo configuration, pointed at ``url``.
+
+    ``survey_timestamp``: submissions are dated by the screening survey's completion time
+    (the demo's sandbox enables the survey); without it, by the REDCap log.
+    """
     text = shipped("demo", "recruit.toml").read_text(encoding="utf-8")
-    return Template(text).substitute(url=url, timezone=DEMO_TIMEZONE)
+    submitted = 'submitted_at = "screening_survey_timestamp"' if survey_timestamp else ""
+    return Template(text).substitute(url=url, timezone=DEMO_TIMEZONE, submitted_at=submitted)
 
 
 def prepare_directory(directory: Path) -> None:
@@ -83,7 +98,14 @@ def prepare_directory(directory: Path) -> None:
                 f"--dir {directory}: already holds {', '.join(taken)} and was not made by "
                 "`recruit demo`; choose another directory (nothing was changed)"
             )
-    for name in _OWNED:
+    # Everything that can refuse is checked before anything is deleted.
+    if _in_use(directory / "sandbox.db"):
+        raise UsageError(
+            f"--dir {directory}: its sandbox.db is open in another process (a `recruit "
+            "sandbox serve --db` still running?): stop that first (Ctrl-C in its terminal); "
+            "nothing was changed"
+        )
+    for name in (*_OWNED, *_DB_COMPANIONS):
         (directory / name).unlink(missing_ok=True)
     for name in _OWNED_DIRS:
         sub = directory / name
@@ -92,6 +114,34 @@ def prepare_directory(directory: Path) -> None:
                 if item.is_file():
                     item.unlink()
     write_private(directory / MARKER, _MARKER_TEXT.encode())
+
+
+def _in_use(db: Path) -> bool:
+    """Whether another process has the SQLite file open (the sandbox serving it).
+
+    The sandbox keeps its connection open while it serves, which holds a shared lock; an
+    exclusive lock is then refused at once (timeout 0). Our own connection is closed again
+    before returning, which checkpoints and removes a stale WAL left by a killed server.
+    """
+    import sqlite3
+
+    if not db.is_file():
+        return False
+    try:
+        conn = sqlite3.connect(db, timeout=0, isolation_level=None)
+    except sqlite3.Error:
+        return False
+    try:
+        conn.execute("PRAGMA locking_mode=EXCLUSIVE")
+        conn.execute("BEGIN EXCLUSIVE")
+        conn.execute("ROLLBACK")
+    except sqlite3.OperationalError as exc:
+        return "locked" in str(exc)  # else not a database at all: it is replaced anyway
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
+    return False
 
 
 def _made_by_demo(directory: Path) -> bool:
@@ -113,41 +163,50 @@ def run_demo(
 ) -> DemoResult:
     """Run the demo in ``directory``; the result holds `recruit status` at the end."""
     from recruit_cli.config import load_settings
-    from recruit_cli.ops.run import run_all
+    from recruit_cli.ops.demo_cron import SURVEY, run_timeline
     from recruit_cli.ops.status import status_report
     from recruit_cli.redcap.project import open_project
     from recruit_cli.sandbox import run_sandbox
+    from recruit_cli.sandbox.demo import demo_submissions
+    from recruit_cli.settings import time_zone
 
     directory = directory.resolve()
     prepare_directory(directory)
-    token = secrets.token_hex(16)
+    # Upper case, as `recruit sandbox serve` prints it: the .env and the served token match.
+    token = secrets.token_hex(16).upper()
     with run_sandbox(
         token=token,
         db=directory / "sandbox.db",
-        demo=records,
         unique_field="assigned_study_id",
         timezone=DEMO_TIMEZONE,
+        surveys=[SURVEY],  # submissions carry REDCap's survey completion time
     ) as sandbox:
         config = directory / "recruit.toml"
-        write_private(config, demo_config_text(sandbox.url).encode())
+        write_private(config, demo_config_text(sandbox.url, survey_timestamp=True).encode())
         env_text = (
             "# The demo sandbox's throwaway API token (a local server, not real REDCap).\n"
             f"REDCAP_API_TOKEN={token}\n"
         )
         write_private(directory / ".env", env_text.encode())
         settings = load_settings(config)
+        zone = time_zone(DEMO_TIMEZONE)
+        end = (now or datetime.now(UTC)).astimezone(zone)
         with open_project(settings, lock=True) as client:
-            run = run_all(settings, client, now=now)
-            report_path = _write_report(settings, client, now=now)
+            submissions = demo_submissions(records, now=end.replace(tzinfo=None))
+            timeline = run_timeline(settings, client, sandbox, submissions, zone=zone, end=end)
+            report_path = _write_report(settings, client, now=end)
             status = status_report(settings, client)
+        explore = sandbox.url.replace(f":{sandbox.port}/", f":{EXPLORE_PORT}/", 1)
+        write_private(config, demo_config_text(explore, survey_timestamp=True).encode())
     outbox = settings.email.outbox_dir
     return DemoResult(
         directory=directory,
-        run=run,
+        run=timeline.run,
+        cycles=timeline.cycles,
         report_path=report_path,
         outbox=outbox,
         emails=len(list(outbox.glob("*.eml"))) if outbox.is_dir() else 0,
-        port=sandbox.port,
+        port=EXPLORE_PORT,
         status=status,
     )
 

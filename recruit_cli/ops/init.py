@@ -56,9 +56,9 @@ state/
 TEMPLATE_HEADERS = {
     "invite": "study_id, booking_url, study_name, contact_email",
     "ineligible": "study_name, contact_email (never state the reason)",
-    "safety_alert": "record_id, rule, fired_at, study_name (never questionnaire answers);"
+    "safety_alert": "record_id, rule, fired_at, ack_field, study_name (never answers);"
     " record_problem only for a record whose id recruit refused (test: is defined)",
-    "report": "period, summary (list of (label, value)), study_name",
+    "report": "period, summary (list of (label, value)), attached, filename, report_link",
 }
 
 

@@ -37,6 +37,7 @@ from recruit_cli.errors import (
     LockHeld,
     MailError,
     RecruitError,
+    RedcapNotFound,
     RedcapTokenRejected,
     RedcapUnavailable,
     ServiceUnavailable,
@@ -193,7 +194,7 @@ def run_all(
 
     transport = _TransportHolder(settings, transport_factory, client.deadline)
     passes: dict[str, Callable[[], PassResult]] = {
-        "screen": lambda: screen_pass(settings, client, dry_run=dry_run),
+        "screen": lambda: screen_pass(settings, client, dry_run=dry_run, now=now),
         "alert": lambda: alert_pass(settings, client, transport.get(), dry_run=dry_run, now=now),
         "assign": lambda: assign_pass(settings, client, dry_run=dry_run),
         "invite": lambda: invite_pass(settings, client, transport.get(), dry_run=dry_run, now=now),
@@ -250,7 +251,7 @@ def _log_step(step: str, result: PassResult) -> None:
 
 def _is_redcap_failure(exc: RecruitError) -> bool:
     """REDCap can't be used at all: every later step would fail the same way."""
-    return isinstance(exc, RedcapTokenRejected | RedcapUnavailable)
+    return isinstance(exc, RedcapTokenRejected | RedcapNotFound | RedcapUnavailable)
 
 
 def _fold(outcomes: list[StepOutcome], *, dry_run: bool) -> PassResult:

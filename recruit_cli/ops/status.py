@@ -44,9 +44,10 @@ class GroupStatus:
     first_id: int
     last_id: int
     records: int  # records placed in this group (any status)
-    ids_used: int
+    ids_used: int  # study IDs of the range held by a record ("study IDs issued", any status)
     next_id: int | None  # None: exhausted
     remaining: int
+    target: int | None = None  # [[groups]] target: shown, never enforced
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ class StatusReport:
                     "ids_used": g.ids_used,
                     "next_id": g.next_id,
                     "remaining": g.remaining,
+                    "target": g.target,
                 }
                 for g in self.groups
             ],
@@ -169,6 +171,7 @@ def build_status(
             ids_used=usage[g.name].used,
             next_id=usage[g.name].next_id,
             remaining=usage[g.name].remaining,
+            target=g.target,
         )
         for g in settings.groups
     )

@@ -19,6 +19,9 @@ from recruit_cli.settings import Settings, Status
 
 log = logging.getLogger(__name__)
 
+# Starts a test copy's subject: in an inbox it must not pass for the real message.
+TEST_MARK = "[TEST] "
+
 
 def preview_message(
     settings: Settings, client: RedcapClient, record_id: str, kind: str = "invite"
@@ -79,16 +82,30 @@ def send_test_copies(
         raise UsageError("test copies need a test recipient (--to ADDRESS)")
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
     actions = []
+    # The coordinator's own address (typed with --to) is said back, so they know where to
+    # look; a participant's address never appears here.
+    notices = []
     for record_id in record_ids:
         message = preview_message(settings, client, record_id, kind)
         test_key = f"{message.key}:test-{stamp}"
+        copy = replace(message, key=test_key, subject=f"{TEST_MARK}{message.subject}")
+        where = ""
         if not dry_run:
-            transport.send(replace(message, key=test_key))
+            receipt = transport.send(copy)
+            where = f" ({transport.name}: {receipt.detail})" if receipt.detail else ""
             log.info("record %s: test copy of the %s message sent (%s)", record_id, kind, test_key)
+        verb = "would go" if dry_run else "went"
+        notices.append(
+            f"record {record_id}: the test copy of the {kind} message {verb} to "
+            f"{settings.email.test_recipient}{where}"
+        )
         actions.append(RecordAction(record_id, "test_copy", test_key))
     return PassResult(
         command="invite" if kind == "invite" else "notify",
         dry_run=dry_run,
         actions=tuple(actions),
-        notices=("test copies only: REDCap was not changed and no participant was e-mailed",),
+        notices=(
+            *notices,
+            "test copies only: REDCap was not changed and no participant was e-mailed",
+        ),
     )

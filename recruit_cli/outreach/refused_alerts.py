@@ -92,6 +92,7 @@ def refused_alerts(
                 "rule": settings.safety.name,
                 "fired_at": moment.strftime("%Y-%m-%d %H:%M %Z").strip(),
                 "record_problem": record_problem(record),
+                "ack_field": settings.fields.safety_ack,
             }
             transport.send(
                 compose(

@@ -82,7 +82,12 @@ def build_alert(settings: Settings, row: Row, key: str) -> OutgoingMessage:
     return compose(
         settings,
         KIND,
-        {"record_id": rid, "rule": settings.safety.name, "fired_at": fired_at(settings, row)},
+        {
+            "record_id": rid,
+            "rule": settings.safety.name,
+            "fired_at": fired_at(settings, row),
+            "ack_field": settings.fields.safety_ack,  # what staff set once they have acted
+        },
         to=list(settings.safety.notify),
         key=key,
         record_id=rid,

@@ -44,6 +44,7 @@ from recruit_cli.errors import (
     ProjectMismatch,
     RedcapBadAnswer,
     RedcapError,
+    RedcapNotFound,
     RedcapTokenRejected,
     RedcapUnavailable,
 )
@@ -410,6 +411,14 @@ class RedcapClient:
             raise RedcapTokenRejected(
                 f"REDCap rejected the API token ({status}): check {self.token_env} "
                 f"(the project's token, with API rights). REDCap said: {text}",
+                status=status,
+            )
+        if status == 404:
+            # REDCap's API answers every call at one URL and never says 404: the URL is wrong.
+            raise RedcapNotFound(
+                f"REDCap at {self.host} answered {call} with HTTP 404 Not Found at "
+                f"{urlsplit(self.url).path or '/'}: check [redcap] url, the API endpoint "
+                "(e.g. https://redcap.example.edu/api/)",
                 status=status,
             )
         if responses.looks_like_html(response.text):

@@ -1,25 +1,29 @@
-"""Charts: functions from the report's numbers to PNG bytes.
+"""Charts: functions from the report's numbers to SVG bytes, and their alt text.
 
 matplotlib's object API on an Agg canvas only, never pyplot (no global figure state, safe
-in a library). The output is reproducible byte for byte: fixed size and dpi, the default
-style whatever the user's matplotlibrc says, and no "Software" metadata in the PNG.
-Charts draw only what the tables show: a suppressed number is a gap, never a value.
+in a library). SVG is sharp at any screen density and in print; its text stays text (so
+it is small, searchable and readable by a screen reader). The output is reproducible byte
+for byte: fixed size, a fixed hash salt, the default style whatever the user's matplotlibrc
+says, and no date or creator in the file. Charts draw only what the tables show: a
+suppressed number is a gap, never a value. The colours are the Okabe-Ito palette, told
+apart with the common colour-vision deficiencies, and each group line has its own marker
+and dash as well; no group is drawn in red.
 """
 
 from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from recruit_cli.report.model import EnrollmentLine, Trend
+    from recruit_cli.report.model import TargetLine, Trend
 
 DPI = 100
 _STYLE = {
-    "font.family": "DejaVu Sans",  # ships with matplotlib: same glyphs on every machine
+    "font.family": ["DejaVu Sans"],  # ships with matplotlib: the same metrics everywhere
     "font.size": 9,
     "axes.spines.top": False,
     "axes.spines.right": False,
@@ -27,8 +31,17 @@ _STYLE = {
     "grid.alpha": 0.3,
     "figure.autolayout": False,
     "axes.axisbelow": True,  # grid lines behind the bars
+    "svg.fonttype": "none",  # text as <text>, not outlines
+    "svg.hashsalt": "recruit-report",  # stable ids: the same data gives the same bytes
 }
-_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
+# Okabe & Ito (2008), "Color Universal Design": blue, orange, bluish green, reddish purple,
+# sky blue, black. Vermillion and yellow are left out (red reads as "bad"; yellow is too
+# pale on white).
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#000000")
+MARKERS = ("o", "s", "^", "D", "v", "P")
+DASHES = ("-", "--", "-.", ":", "-", "--")
+SUBMITTED, SCREENED = "#56B4E9", "#7F7F7F"  # sky blue and grey bars
+MUTED = "#5B6475"
 
 
 @contextmanager
@@ -48,19 +61,50 @@ def _figure(width: float, height: float) -> Any:
     return fig
 
 
-def _png(fig: Any) -> bytes:
+def _svg(fig: Any) -> bytes:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     return buffer.getvalue()
 
 
-def data_uri(png: bytes) -> str:
-    """Embed PNG bytes in HTML (``<img src=...>``), so the report is one file."""
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+def data_uri(svg: bytes) -> str:
+    """Embed SVG bytes in HTML (``<img src=...>``), so the report is one file."""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
 
 
-def trend_png(trend: Trend) -> bytes:
-    """Weekly submitted and screened (bars) and ID assigned per group (lines).
+def _show(value: int | None) -> str:
+    return "suppressed" if value is None else f"{value:,}"
+
+
+def trend_alt(trend: Trend) -> str:
+    """The trend chart in words, every number included (the image's alt text)."""
+    if not trend.weeks:
+        return "Weekly trend: no weeks."
+    parts = [
+        f"{s.label} per week: {', '.join(_show(v) for v in s.values)} (total {_show(s.total)})"
+        for s in trend.series
+        if s.metric != "ids_issued" or s.group
+    ]
+    return (
+        f"Weekly trend, {trend.weeks[0]} to {trend.weeks[-1]}, submitted and screened as bars "
+        f"and study IDs issued per group as lines. " + "; ".join(parts) + "."
+    )
+
+
+def targets_alt(lines: Sequence[TargetLine]) -> str:
+    """The target chart in words, every number included (the image's alt text)."""
+    parts = []
+    for e in lines:
+        text = f"{e.label}: {_show(e.issued)} study IDs issued"
+        if e.target is not None:
+            percent = f", {e.percent:,}%" if e.percent is not None else ""
+            text += f" of a target of {e.target:,}{percent}"
+        parts.append(text)
+    return "Study IDs issued per group against target. " + "; ".join(parts) + "."
+
+
+def trend_svg(trend: Trend) -> bytes:
+    """Weekly submitted and screened (bars) and study IDs issued per group (lines).
 
     Submitted sits beside screened so that a backlog (people submitting but not yet
     screened) shows as the gap between the two bars.
@@ -68,11 +112,11 @@ def trend_png(trend: Trend) -> bytes:
     with _style():
         bars = [
             (s, colour)
-            for metric, colour in (("submitted", "#9ecae1"), ("screened", "#8c8c8c"))
+            for metric, colour in (("submitted", SUBMITTED), ("screened", SCREENED))
             for s in trend.series
             if s.metric == metric and not s.group
         ]
-        groups = [s for s in trend.series if s.metric == "id_assigned" and s.group]
+        groups = [s for s in trend.series if s.metric == "ids_issued" and s.group]
         entries = len(bars) + len(groups)
         ncol = min(3, max(1, entries))
         rows = -(-entries // ncol)  # the legend's rows, above the plot
@@ -94,10 +138,12 @@ def trend_png(trend: Trend) -> bytes:
             ax.plot(
                 x,
                 [_nan(v) for v in series.values],
-                marker="o",
-                markersize=3,
-                color=_COLOURS[i % len(_COLOURS)],
-                label=f"ID assigned: {series.label}",
+                marker=MARKERS[i % len(MARKERS)],
+                markersize=4,
+                linestyle=DASHES[i % len(DASHES)],
+                linewidth=1.6,
+                color=PALETTE[i % len(PALETTE)],
+                label=series.label,
             )
         ax.set_xticks(x, [w.split("-")[1] for w in trend.weeks])
         if trend.weeks:
@@ -112,12 +158,12 @@ def trend_png(trend: Trend) -> bytes:
             ax.set_yticks([0, 1])
             ax.text(
                 0.5, 0.5, "No records in these weeks", transform=ax.transAxes, ha="center",
-                va="center", color="#5b6475",
+                va="center", color=MUTED,
             )  # fmt: skip
         if any(v is None for series in trend.series for v in series.values):
             ax.text(
                 1.0, 1.0, "gaps: suppressed counts (* in the table)", transform=ax.transAxes,
-                ha="right", va="bottom", fontsize=7, color="#5b6475",
+                ha="right", va="bottom", fontsize=7, color=MUTED,
             )  # fmt: skip
         if entries:
             handles, labels = ax.get_legend_handles_labels()
@@ -135,32 +181,38 @@ def trend_png(trend: Trend) -> bytes:
             )
         top = 1 - (0.14 + 0.07 * (rows - 1)) * 3.0 / height
         fig.subplots_adjust(left=0.07, right=0.99, top=top, bottom=0.17 * 3.0 / height)
-        return _png(fig)
+        return _svg(fig)
 
 
-def enrollment_png(lines: tuple[EnrollmentLine, ...]) -> bytes:
-    """Enrolled (bar) against target (dashed outline) per group, "enrolled / target" beside."""
+def targets_svg(lines: Sequence[TargetLine]) -> bytes | None:
+    """Study IDs issued (bar) per group, against its target (dashed outline) when one is
+    set, "issued / target" beside. None when there is nothing to draw (no IDs issued and no
+    target): the report says so in words rather than show an empty frame."""
+    has_target = any(e.target for e in lines)
+    if not lines or (not has_target and not any(e.issued for e in lines)):
+        return None
     with _style():
         height = 1.0 + 0.5 * max(1, len(lines))
         fig = _figure(8.0, height)
         ax = fig.add_subplot(1, 1, 1)
         y = list(range(len(lines)))
         targets = [_nan(e.target) for e in lines]
-        enrolled = [_nan(e.enrolled) for e in lines]
-        ax.barh(y, targets, color="none", edgecolor="#555555", linestyle="--", label="Target")
+        issued = [_nan(e.issued) for e in lines]
+        if has_target:
+            ax.barh(y, targets, color="none", edgecolor="#333333", linestyle="--", label="Target")
         ax.barh(
             y,
-            enrolled,
-            color=[_COLOURS[i % len(_COLOURS)] for i in y],
+            issued,
+            color=[PALETTE[i % len(PALETTE)] for i in y],
             height=0.5,
-            label="Enrolled (study ID assigned)",
+            label="Study IDs issued",
         )
-        widest = max([0.0, *(v for v in targets + enrolled if v == v)])  # NaN != NaN
+        widest = max([0.0, *(v for v in targets + issued if v == v)])  # NaN != NaN
         for i, e in enumerate(lines):
-            text = "suppressed" if e.enrolled is None else f"{e.enrolled:,}"
+            text = _show(e.issued)
             if e.target:
                 text += f" / {e.target:,}"
-            end = max(v for v in (targets[i], enrolled[i], 0.0) if v == v)
+            end = max(v for v in (targets[i], issued[i], 0.0) if v == v)
             # Beside the longer of the two bars: readable on any colour, never on top.
             ax.annotate(
                 text, (end, i), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8
@@ -171,9 +223,12 @@ def enrollment_png(lines: tuple[EnrollmentLine, ...]) -> bytes:
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.set_xlabel("records")
         ax.grid(axis="y", visible=False)
-        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, fontsize=8, frameon=False)
+        if has_target:  # one series alone needs no legend
+            ax.legend(
+                loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, fontsize=8, frameon=False
+            )
         fig.subplots_adjust(left=0.25, right=0.98, top=1 - 0.3 / height, bottom=0.45 / height)
-        return _png(fig)
+        return _svg(fig)
 
 
 def _nan(value: int | None) -> float:

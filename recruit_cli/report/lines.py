@@ -13,9 +13,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from recruit_cli.report.model import (
-    EnrollmentLine,
     FlowLine,
     QueueLine,
+    TargetLine,
     Trend,
     TrendSeries,
 )
@@ -36,7 +36,7 @@ LABELS = {
     "safety_review": "Safety review",
     "eligible": "Eligible",
     "awaiting_id": "Awaiting study ID",
-    "id_assigned": "ID assigned",
+    "id_assigned": "With study ID",
     "other_status": "Other status",
     "invited": "Invited",
     "notified": "Notified (ineligible)",
@@ -69,7 +69,7 @@ def flow_lines(
         ("safety_review", "", LABELS["safety_review"], 1),
         ("eligible", "", LABELS["eligible"], 1),
         ("awaiting_id", "", LABELS["awaiting_id"], 2),
-        *[("id_assigned", g, f"ID assigned: {label}", 2) for g, label in groups],
+        *[("id_assigned", g, f"With study ID: {label}", 2) for g, label in groups],
         ("other_status", "", LABELS["other_status"], 1),
         ("invited", "", LABELS["invited"], 0),
         ("notified", "", LABELS["notified"], 0),
@@ -95,8 +95,8 @@ def trend_data(
     specs = [
         ("submitted", "", "Submitted"),
         ("screened", "", "Screened"),
-        ("id_assigned", "", "ID assigned (all groups)"),
-        *[("id_assigned", g, label) for g, label in groups],
+        ("ids_issued", "", "Study IDs issued (all groups)"),
+        *[("ids_issued", g, f"IDs issued: {label}") for g, label in groups],
     ]
     return Trend(
         weeks=tuple(weeks),
@@ -113,30 +113,32 @@ def trend_data(
     )
 
 
-def enrollment(
+def targets(
     settings: Settings, shown: dict[Key, int | None], period: Period, n_weeks: int
-) -> tuple[EnrollmentLine, ...]:
+) -> tuple[TargetLine, ...]:
+    """Study IDs issued per group against the group's target, and the pace of the trend
+    weeks carried forward."""
     lines = []
     for g in settings.groups:
-        enrolled = shown[("flow", "id_assigned", g.name, "cumulative")]
-        recent = shown[("trend", "id_assigned", g.name, "total")]
+        issued = shown[("target", "ids_issued", g.name, "cumulative")]
+        recent = shown[("trend", "ids_issued", g.name, "total")]
         rate = None if recent is None else round(recent / n_weeks, 2)
-        percent = round(100 * enrolled / g.target, 1) if enrolled is not None and g.target else None
+        percent = round(100 * issued / g.target, 1) if issued is not None and g.target else None
         projected = None
         if g.target is None:
             status = "no_target"
-        elif enrolled is None or recent is None:
+        elif issued is None or recent is None:
             status, rate = "suppressed", None
-        elif enrolled >= g.target:
+        elif issued >= g.target:
             status = "reached"
         elif recent == 0:
-            status = "no_recent_enrollment"
+            status = "no_recent_ids"
         else:
-            days = math.ceil((g.target - enrolled) * 7 * n_weeks / recent)
+            days = math.ceil((g.target - issued) * 7 * n_weeks / recent)
             projected = (period.last + timedelta(days=days)).isoformat()
             status = "projected"
         lines.append(
-            EnrollmentLine(g.name, g.label, g.target, enrolled, percent, rate, projected, status)
+            TargetLine(g.name, g.label, g.target, issued, percent, rate, projected, status)
         )
     return tuple(lines)
 

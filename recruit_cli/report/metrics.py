@@ -42,7 +42,12 @@ WINDOWS = ("period", "cumulative")
 # Cells that are counted (so that suppression protects them) but never published: each is
 # the difference of two published ones.
 ACKNOWLEDGED: Key = ("queues", "safety_review_acknowledged", "", "now")
-UNPUBLISHED = frozenset({ACKNOWLEDGED})
+
+
+def _unpublished(key: Key) -> bool:
+    return key == ACKNOWLEDGED or key[1] == "ids_issued_elsewhere"
+
+
 _CODE = r"^([a-z][a-z0-9_]*)\s*:"
 UNSPECIFIED = "unspecified"
 UNSPECIFIED_TEXT = "no reason recorded"
@@ -68,9 +73,14 @@ def compute(source: SourceData, settings: Settings, period: Period, now: datetim
     }
     status = frame["status"]
     outcome = _outcomes(status)
-    groups = _groups(settings, frame, outcome, end)
+    groups = _groups(settings, frame, end)
     bucket = frame["group"].where(frame["group"].isin([g for g, _ in groups]), UNKNOWN_GROUP)
-    assigned = (outcome == "eligible") & frame["has_study_id"]
+    # Two different numbers, named apart: "issued" holds a study ID whatever the status now
+    # (what `recruit status` counts: a record moved to review keeps its ID); "assigned" is
+    # the flow's eligible-with-ID part. Neither is enrollment (consent), which recruit
+    # does not know.
+    issued = frame["has_study_id"]
+    assigned = (outcome == "eligible") & issued
     cells: dict[Key, int] = {}
     equations: list[tuple[Key, list[Key]]] = []
     reasons = _reasons(frame, outcome == "excluded", end, known_codes(settings))
@@ -110,7 +120,16 @@ def compute(source: SourceData, settings: Settings, period: Period, now: datetim
         # Conservative: most excluded records give one reason, so treat them as adding up.
         equations.append((("flow", "excluded", "", window), reason_keys))
 
-    weeks = _trend(frame, period, groups, bucket, assigned, cells, equations)
+    for g, _ in groups:
+        before_end = _within(frame["screened_at"], None, end) & issued & (bucket == g)
+        issued_key: Key = ("target", "ids_issued", g, "cumulative")
+        cells[issued_key] = int(before_end.sum())
+        # Counted, never published: "issued - with study ID" would give it away otherwise.
+        elsewhere: Key = ("target", "ids_issued_elsewhere", g, "cumulative")
+        cells[elsewhere] = cells[issued_key] - cells[("flow", "id_assigned", g, "cumulative")]
+        equations.append((issued_key, [("flow", "id_assigned", g, "cumulative"), elsewhere]))
+
+    weeks = _trend(frame, period, groups, bucket, issued, cells, equations)
     timing = _timing(frame, windows, cells)
     queues = _queues(frame, now, cells)
     equations.append(
@@ -133,7 +152,7 @@ def compute(source: SourceData, settings: Settings, period: Period, now: datetim
         timezone=period.timezone,
         generated_at=now.isoformat(timespec="seconds"),
         suppress_below=settings.report.suppress_below,
-        suppressed_cells=sum(1 for k, v in shown.items() if v is None and k not in UNPUBLISHED),
+        suppressed_cells=sum(1 for k, v in shown.items() if v is None and not _unpublished(k)),
         submitted_source=source.submitted_source,
         has_booked=source.has_booked,
         flow=lines.flow_lines(shown, groups, source.has_booked, tuple(holds)),
@@ -147,7 +166,7 @@ def compute(source: SourceData, settings: Settings, period: Period, now: datetim
             for code, text in codes
         ),
         trend=lines.trend_data(shown, weeks, groups),
-        enrollment=lines.enrollment(settings, shown, period, len(weeks)),
+        targets=lines.targets(settings, shown, period, len(weeks)),
         timing=tuple(
             TimingLine(w, shown[("time_to_invite", "n", "", w)], *timing[0][w])
             if shown[("time_to_invite", "n", "", w)] is not None
@@ -205,15 +224,13 @@ def _has_code(reasons: pd.Series, codes: Iterable[str]) -> pd.Series:
     return reasons.str.contains(rf"(?m)^\s*(?:{alternatives})\s*:", regex=True)
 
 
-def _groups(
-    settings: Settings, frame: pd.DataFrame, outcome: pd.Series, end: pd.Timestamp
-) -> list[tuple[str, str]]:
-    """Configured groups, plus "(none)" when some assigned record names no configured group."""
+def _groups(settings: Settings, frame: pd.DataFrame, end: pd.Timestamp) -> list[tuple[str, str]]:
+    """Configured groups, plus "(none)" when a record holding a study ID names no
+    configured group."""
     groups = [(g.name, g.label) for g in settings.groups]
     names = {g for g, _ in groups}
     stray = (
-        (outcome == "eligible")
-        & frame["has_study_id"]
+        frame["has_study_id"]
         & ~frame["group"].isin(names)
         & _within(frame["screened_at"], None, end)
     )
@@ -270,11 +287,12 @@ def _trend(
     period: Period,
     groups: Sequence[tuple[str, str]],
     bucket: pd.Series,
-    assigned: pd.Series,
+    issued: pd.Series,
     cells: dict[Key, int],
     equations: list[tuple[Key, list[Key]]],
 ) -> list[str]:
-    """Weekly counts for the trend weeks (the last one cut at the period's end)."""
+    """Weekly counts for the trend weeks (the last one cut at the period's end): submitted,
+    screened, and study IDs issued (by the week of screening, whatever the status now)."""
     import pandas as pd
 
     weeks = trend_weeks(period)
@@ -288,10 +306,10 @@ def _trend(
     series: dict[tuple[str, str], pd.Series] = {
         ("submitted", ""): week_of(frame["submitted_at"]),
         ("screened", ""): screened_week,
-        ("id_assigned", ""): screened_week[assigned],
+        ("ids_issued", ""): screened_week[issued],
     }
     for g, _ in groups:
-        series[("id_assigned", g)] = screened_week[assigned & (bucket == g)]
+        series[("ids_issued", g)] = screened_week[issued & (bucket == g)]
     for (metric, group), weeks_of in series.items():
         counts = weeks_of.value_counts()
         keys: list[Key] = []
@@ -304,12 +322,11 @@ def _trend(
         equations.append((total, keys))
     for w in [*labels, "total"]:
         equations.append(
-            (("trend", "id_assigned", "", w), [("trend", "id_assigned", g, w) for g, _ in groups])
+            (("trend", "ids_issued", "", w), [("trend", "ids_issued", g, w) for g, _ in groups])
         )
     if period.is_week:  # the period's week is also the trend's last week: one number, twice
         last = labels[-1]
-        pairs = [("submitted", ""), ("screened", "")] + [("id_assigned", g) for g, _ in groups]
-        for metric, group in pairs:
+        for metric, group in (("submitted", ""), ("screened", "")):
             equations.append((("flow", metric, group, "period"), [("trend", metric, group, last)]))
     return labels
 
@@ -361,6 +378,6 @@ def _queues(frame: pd.DataFrame, now: datetime, cells: dict[Key, int]) -> dict[s
         (safety & ~frame["safety_ack"]).sum()
     )
     # Not shown, but "size - not acknowledged" gives it away: counted so suppression can
-    # protect it (see UNPUBLISHED and the equation in compute).
+    # protect it (see _unpublished and the equation in compute).
     cells[ACKNOWLEDGED] = int((safety & frame["safety_ack"]).sum())
     return ages

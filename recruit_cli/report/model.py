@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA = "recruit.report/1"
+# 2: "enrollment"/"enrolled" became "targets"/"ids_issued" (study IDs issued, whatever
+# the status now), and the trend's "id_assigned" series "ids_issued": recruit does not
+# know who enrolled (consented), and the old name said it did.
+SCHEMA = "recruit.report/2"
 
 # One definition per flow metric, used verbatim by the HTML footnotes, the JSON and the
 # docstring of ``metrics.compute`` so the three can never disagree. "In the window" means
@@ -28,8 +31,14 @@ DEFINITIONS: dict[str, str] = {
     "eligible": "Screened in the window and now eligible (waiting for an ID, ID assigned, or "
     "invited).",
     "awaiting_id": "Eligible (as above) without a study ID yet.",
-    "id_assigned": "Eligible (as above) with a study ID, by group. Enrollment = cumulative ID "
-    "assigned.",
+    "id_assigned": "Eligible (as above) and holding a study ID, by group. A record moved to "
+    "review after its ID was issued counts under review here, and still in IDs issued.",
+    "ids_issued": "Records holding a study ID of the group, whatever their status now (a "
+    "record moved to review keeps its ID): what `recruit status` counts as IDs issued. "
+    "Trend: by the week of screening. Not enrollment: recruit does not know who consented.",
+    "target": "The group's target in recruit.toml, compared with IDs issued; shown only. "
+    "recruit keeps inviting past it. The projection assumes the pace of the trend weeks "
+    "continues.",
     "other_status": "Screened in the window with any other status (e.g. reset to pending).",
     "invited": "Records whose invitation timestamp is in the window.",
     "notified": "Records whose ineligibility-notification timestamp is in the window.",
@@ -49,7 +58,8 @@ OPTIONAL_METRICS = frozenset({"booked", "duplicate", "flagged"})
 
 TITLES: dict[str, str] = {
     "awaiting_id": "Awaiting study ID",
-    "id_assigned": "ID assigned",
+    "id_assigned": "With study ID",
+    "ids_issued": "Study IDs issued",
     "exclusion_reason": "Exclusion reasons",
     "time_to_invite": "Time to invitation",
     "queue": "Queues",
@@ -76,7 +86,7 @@ class ReasonLine:
 
 @dataclass(frozen=True)
 class TrendSeries:
-    metric: str  # "submitted" | "screened" | "id_assigned"
+    metric: str  # "submitted" | "screened" | "ids_issued"
     group: str  # "" = all groups
     label: str
     values: tuple[int | None, ...]  # one per week in Trend.weeks
@@ -90,15 +100,15 @@ class Trend:
 
 
 @dataclass(frozen=True)
-class EnrollmentLine:
+class TargetLine:
     group: str
     label: str
     target: int | None
-    enrolled: int | None
+    issued: int | None  # study IDs issued (any status now), up to the period's end
     percent: float | None  # of target, 1 decimal
-    weekly_rate: float | None  # ID assignments per week over the trend weeks, 2 decimals
+    weekly_rate: float | None  # IDs issued per week over the trend weeks, 2 decimals
     projected: str | None  # ISO date the target is expected, when status == "projected"
-    status: str  # "projected" | "reached" | "no_recent_enrollment" | "no_target" | "suppressed"
+    status: str  # "projected" | "reached" | "no_recent_ids" | "no_target" | "suppressed"
 
 
 @dataclass(frozen=True)
@@ -153,7 +163,7 @@ class ReportData:
     flow: tuple[FlowLine, ...]
     exclusions: tuple[ReasonLine, ...]
     trend: Trend
-    enrollment: tuple[EnrollmentLine, ...]
+    targets: tuple[TargetLine, ...]
     timing: tuple[TimingLine, ...]
     queues: tuple[QueueLine, ...]
     quality: tuple[QualityLine, ...]
@@ -182,9 +192,9 @@ class ReportData:
                         f"{show(line.period)} (cumulative {show(line.cumulative)})",
                     )
                 )
-        for e in self.enrollment:
-            target = f" of {e.target}" if e.target is not None else ""
-            lines.append((f"Enrolled: {e.label}", f"{show(e.enrolled)}{target}"))
+        for e in self.targets:
+            target = f" (target {e.target})" if e.target is not None else ""
+            lines.append((f"Study IDs issued: {e.label}", f"{show(e.issued)}{target}"))
         for q in self.queues:
             lines.append((f"{q.label} queue", show(q.size)))
         return lines

@@ -101,21 +101,39 @@ def resolve_period(
     Raises:
         UsageError: bad or contradictory options, with the option named.
     """
-    time_zone(timezone)
+    zone = time_zone(timezone)
     if week is not None and (since is not None or until is not None):
         raise UsageError("use either --week or --since/--until, not both")
+    now = now or datetime.now(UTC)
     if week is not None:
-        return parse_week(week, timezone)
-    if since is None and until is None:
-        return last_complete_week(now or datetime.now(UTC), timezone)
-    if since is None or until is None:
-        missing = "--since" if since is None else "--until"
-        raise UsageError(f"{missing} is needed too: give both --since and --until")
-    first = since if isinstance(since, date) else parse_date(since, "--since")
-    last = until if isinstance(until, date) else parse_date(until, "--until")
-    if last < first:
-        raise UsageError(f"--until {last.isoformat()} is before --since {first.isoformat()}")
-    return Period(first, last, timezone)
+        period = parse_week(week, timezone)
+    elif since is None and until is None:
+        return last_complete_week(now, timezone)
+    else:
+        # Each date given is read first: a typo is named as such, not as a missing option.
+        first = _day(since, "--since")
+        last = _day(until, "--until")
+        if first is None or last is None:
+            missing = "--since" if first is None else "--until"
+            raise UsageError(f"{missing} is needed too: give both --since and --until")
+        if last < first:
+            raise UsageError(f"--until {last.isoformat()} is before --since {first.isoformat()}")
+        period = Period(first, last, timezone)
+    today = now.astimezone(zone).date()
+    if period.first > today:
+        # A report of days to come would be empty, and look like a real (bad) week.
+        option = "--week" if week is not None else "--since"
+        raise UsageError(
+            f"{option}: {period.label} has not started yet (today is {today.isoformat()} "
+            f"in {timezone})"
+        )
+    return period
+
+
+def _day(value: str | date | None, option: str) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return parse_date(value, option)
 
 
 def trend_weeks(period: Period, count: int = TREND_WEEKS) -> tuple[Period, ...]:

@@ -59,17 +59,17 @@ def rows(data: ReportData) -> list[Row]:
         for week, value in zip(data.trend.weeks, series.values, strict=True):
             out.append(("trend", series.metric, series.group, week, value, series.label))
         out.append(("trend", series.metric, series.group, "total", series.total, series.label))
-    for e in data.enrollment:
+    for e in data.targets:
         figures: tuple[tuple[str, object], ...] = (
             ("target", e.target),
-            ("enrolled", e.enrolled),
+            ("ids_issued", e.issued),
             ("percent_of_target", e.percent),
             ("weekly_rate", e.weekly_rate),
             ("projected_date", e.projected),
             ("projection_status", e.status),
         )
         for metric, figure in figures:
-            out.append(("enrollment", metric, e.group, "cumulative", figure, e.label))
+            out.append(("targets", metric, e.group, "cumulative", figure, e.label))
     for t in data.timing:
         timing: tuple[tuple[str, object], ...] = (
             ("n", t.n),
@@ -101,7 +101,7 @@ def to_csv(data: ReportData) -> str:
     writer.writerow(CSV_COLUMNS)
     count_sections = {"flow", "exclusions", "trend", "queues", "data_quality"}
     for section, metric, group, window, value, label in rows(data):
-        suppressed = value is None and (section in count_sections or metric in ("n", "enrolled"))
+        suppressed = value is None and (section in count_sections or metric in ("n", "ids_issued"))
         writer.writerow(
             (
                 section,
@@ -160,18 +160,18 @@ def to_dict(data: ReportData) -> dict[str, Any]:
                 for s in data.trend.series
             ],
         },
-        "enrollment": [
+        "targets": [
             {
                 "group": e.group,
                 "label": e.label,
                 "target": e.target,
-                "enrolled": e.enrolled,
+                "ids_issued": e.issued,
                 "percent_of_target": e.percent,
                 "weekly_rate": e.weekly_rate,
                 "projected_date": e.projected,
                 "projection_status": e.status,
             }
-            for e in data.enrollment
+            for e in data.targets
         ],
         "time_to_invite": [
             {
@@ -208,7 +208,13 @@ def to_html(data: ReportData) -> str:
     """The self-contained page: inline CSS, charts as data URIs, nothing fetched."""
     import jinja2
 
-    from recruit_cli.report.charts import data_uri, enrollment_png, trend_png
+    from recruit_cli.report.charts import (
+        data_uri,
+        targets_alt,
+        targets_svg,
+        trend_alt,
+        trend_svg,
+    )
     from recruit_cli.shipped import shipped
 
     env = jinja2.Environment(
@@ -228,8 +234,10 @@ def to_html(data: ReportData) -> str:
             definitions=data.definitions(),
             titles=TITLES,
             version=__version__,
-            trend_chart=data_uri(trend_png(data.trend)),
-            enrollment_chart=data_uri(enrollment_png(data.enrollment)) if data.enrollment else "",
+            trend_chart=data_uri(trend_svg(data.trend)),
+            trend_alt=trend_alt(data.trend),
+            targets_chart=data_uri(chart) if (chart := targets_svg(data.targets)) else "",
+            targets_alt=targets_alt(data.targets),
             flow={(x.metric, x.group): x for x in data.flow},
         )
     except jinja2.TemplateError as exc:

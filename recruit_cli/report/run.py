@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from recruit_cli.address import InvalidAddress, normalise
 from recruit_cli.errors import ConfigError, RecruitError, UsageError
@@ -239,16 +240,26 @@ def _send(
     key = f"report:{data.period_label}:{settings.email.template_version}"
     own = transport is None
     sender = make_transport(settings, deadline=deadline) if transport is None else transport
+    attached = settings.report.email_format == "attachment"
+    link = settings.report.link
     try:
         if not explicit and sender.was_sent(key) is True:
             return False
         message = compose(
             settings,
             "report",
-            {"period": data.period_label, "summary": data.summary()},
+            {
+                "period": data.period_label,
+                "summary": data.summary(),
+                "attached": attached,
+                "filename": file.filename,
+                "report_link": f"{link.rstrip('/')}/{quote(file.filename)}" if link else "",
+            },
             to=list(recipients),
             key=key,
-            attachments=(Attachment(file.filename, file.content_type, file.content),),
+            attachments=(Attachment(file.filename, file.content_type, file.content),)
+            if attached
+            else (),
         )
         sender.send(message)
         log.info("report %s e-mailed to %d recipient(s)", data.period_label, len(recipients))

@@ -9,6 +9,7 @@ Addresses are all ``@example.org``/``@example.com``.
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from recruit_cli.redcap.meta import METADATA_COLUMNS
@@ -159,27 +160,53 @@ def _submission(rng: random.Random, n: int) -> dict[str, str]:
     return {k: v for k, v in r.items() if v != ""}
 
 
-def seed_demo(store: Store, count: int, seed: int = 7, *, now: datetime | None = None) -> None:
-    """Add ``count`` reproducible submissions, backdated over the last 12 weeks.
+@dataclass(frozen=True)
+class DemoSubmission:
+    """One synthetic screening submission, in arrival order."""
 
-    Record ids follow submission order; creation times are spread with more recent weeks a
-    little busier, so a weekly report shows a trend. Pipeline fields are left empty.
+    number: int  # its record id when the records are numbered from 1
+    created: datetime  # naive, on the server's wall clock
+    answers: dict[str, str]  # the screening survey's answers (blank ones left out)
+    staff: dict[str, str]  # staff-entered fields (a do-not-contact flag), usually none
+
+
+def demo_submissions(
+    count: int, seed: int = 7, *, now: datetime | None = None, start: int = 0
+) -> list[DemoSubmission]:
+    """``count`` reproducible submissions, backdated over the 12 weeks before ``now``.
+
+    Creation times are spread with more recent weeks a little busier, so a weekly report
+    shows a trend. `recruit demo` submits them over time, as a cron deployment sees them.
     """
     rng = random.Random(seed)
     end = (now or datetime.now()).replace(microsecond=0)
     span = WEEKS * 7 * 24 * 3600
     # sqrt skews toward the recent end: recruitment picking up.
     offsets = sorted((span * (1 - rng.random() ** 0.5) for _ in range(count)), reverse=True)
+    out = []
+    for i, offset in enumerate(offsets, start=1):
+        answers = _submission(rng, start + i)
+        staff = {"do_not_contact": "1"} if rng.random() < 0.02 else {}
+        out.append(DemoSubmission(start + i, end - timedelta(seconds=offset), answers, staff))
+    return out
+
+
+def seed_demo(store: Store, count: int, seed: int = 7, *, now: datetime | None = None) -> None:
+    """Add ``count`` reproducible submissions (``demo_submissions``), all at once.
+
+    Record ids follow submission order. Pipeline fields are left empty.
+    """
+    end = (now or datetime.now()).replace(microsecond=0)
     start = int(max((int(r) for r in store.record_ids() if r.isdigit()), default=0))
     changes = Changes.empty()
-    for i, offset in enumerate(offsets, start=1):
-        record = str(start + i)
-        created = (end - timedelta(seconds=offset)).strftime("%Y-%m-%d %H:%M:%S")
-        answers = _submission(rng, start + i)
+    for submission in demo_submissions(count, seed, now=end, start=start):
+        record = str(submission.number)
+        created = submission.created.strftime("%Y-%m-%d %H:%M:%S")
+        answers = dict(submission.answers)
         if "agree_participate" in answers:
             answers["screening_survey_complete"] = "2"
-        if rng.random() < 0.02:
-            answers["do_not_contact"] = "1"
+        if submission.staff:
+            answers.update(submission.staff)
             answers["staff_tracking_complete"] = "1"
         changes.new_records.append((record, created))
         changes.set_values.append((record, "", 1, "record_id", record))

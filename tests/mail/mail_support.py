@@ -19,10 +19,18 @@ PARTICIPANT = "participant@example.com"
 SAMPLE_CONTEXT: dict[str, dict[str, Any]] = {
     "invite": {"study_id": "3001"},
     "ineligible": {},
-    "safety_alert": {"record_id": "17", "rule": "safety", "fired_at": "2025-01-06T09:30:00+00:00"},
+    "safety_alert": {
+        "record_id": "17",
+        "rule": "safety",
+        "fired_at": "2025-01-06T09:30:00+00:00",
+        "ack_field": "pipeline_safety_acknowledged",
+    },
     "report": {
         "period": "2025-01-06 to 2025-01-12",
         "summary": [("New submissions", "12"), ("Invited", "5"), ("Booked", "3")],
+        "attached": False,
+        "filename": "enrollment-2025-W02.html",
+        "report_link": "https://share.example.org/reports/enrollment-2025-W02.html",
     },
 }
 

@@ -108,6 +108,10 @@ def test_sending_the_same_key_again_replaces_the_file(settings: Settings) -> Non
         ("12:invite:1", "12_invite_1.eml"),
         ("report:2025-W02", "report_2025-W02.eml"),
         ("a_b:invite:1", "a%5Fb_invite_1.eml"),
+        # The kind keeps its underscore: staff read these names (issue 14).
+        ("11:safety_alert:1", "11_safety_alert_1.eml"),
+        ("1_2:safety_alert:v_1", "1%5F2_safety_alert_v%5F1.eml"),
+        ("12:invite:1:test-20260101T000000Z", "12_invite_1%3Atest-20260101T000000Z.eml"),
         ("../x:invite:1", "%2E.%2Fx_invite_1.eml"),
         ("é:invite:1", "%C3%A9_invite_1.eml"),
     ],
@@ -117,8 +121,35 @@ def test_file_names_come_from_the_key(key: str, name: str) -> None:
 
 
 def test_different_keys_never_share_a_file() -> None:
-    keys = ["a_b:invite:1", "a:b_invite:1", "a:b:invite:1", "a%5Fb:invite:1", "a.b:x:1", "a_b_x_1"]
+    keys = [
+        "a_b:invite:1",
+        "a:b_invite:1",
+        "a:b:invite:1",
+        "a%5Fb:invite:1",
+        "a.b:x:1",
+        "a_b_x_1",
+        "a:b_c:d",
+        "a:b:c:d",
+        "a:b:c_d",
+        "a:b:c%3Ad",
+        "a_b:c:d",
+        "a:b:c:d:e",
+        "a:b_c_d:e",
+        "a:b_c:d_e",
+        "a:b:c_d_e",
+        "a_b_c:d",
+    ]
     assert len({eml_name(k) for k in keys}) == len(keys)
+
+
+def test_an_outbox_written_by_an_earlier_version_still_counts_as_sent(
+    settings: Settings,
+) -> None:
+    outbox = settings.email.outbox_dir
+    outbox.mkdir(parents=True)
+    (outbox / "11_safety%5Falert_1.eml").write_bytes(b"Subject: x\r\n\r\nx\r\n")
+    assert OutboxTransport(outbox).was_sent("11:safety_alert:1") is True
+    assert OutboxTransport(outbox).was_sent("12:safety_alert:1") is False
 
 
 def test_an_unwritable_outbox_is_a_mail_error(settings: Settings, tmp_path: Path) -> None:

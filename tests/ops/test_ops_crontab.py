@@ -61,7 +61,7 @@ def test_the_schedule_is_run_every_5_minutes_and_the_report_on_monday_at_8() -> 
     schedule = dict(_command(line) for line in active)
     assert set(schedule) == {"*/5 * * * *", "0 8 * * 1"}
     run_cmd, report_cmd = shlex.split(schedule["*/5 * * * *"]), shlex.split(schedule["0 8 * * 1"])
-    assert run_cmd[-1] == "run" and report_cmd[-1] == "report"
+    assert run_cmd[-1] == "run" and report_cmd[-2:] == ["report", ">/dev/null"]
     for cmd in (run_cmd, report_cmd):
         assert cmd[0] == "flock" and VENV_RECRUIT in cmd and "--log-file" in cmd
     # One flock file for both: the run skips a busy cycle (-n); the report waits its turn,
@@ -94,13 +94,16 @@ def test_the_run_line_is_quiet_on_success_logs_and_pings(tmp_path: Path) -> None
     _, active, _ = _parse()
     run_line = next(line for line in active if line.endswith(" run"))
     with (
-        run_sandbox(demo=20, unique_field="assigned_study_id") as sb,
+        run_sandbox(demo=30, unique_field="assigned_study_id") as sb,  # record 26: safety
         ping_server() as (url, pings),
     ):
         write_study(tmp_path, sb.url, sb.token, extra=f'\n[ops]\nhealthcheck_url = "{url}"\n')
         first = _cron(run_line, tmp_path)
         assert first.returncode == 0 and first.stdout == ""  # stderr: safety flags only
-        assert all(line.startswith(("SAFETY", "20")) for line in first.stderr.splitlines())
+        # One shape for every stderr line, safety flags and log lines alike (issue 14).
+        lines = first.stderr.splitlines()
+        assert lines and all(line.startswith("recruit: ") for line in lines)
+        assert any(line.startswith("recruit: SAFETY: record ") for line in lines)
         second = _cron(run_line, tmp_path)
         assert (second.returncode, second.stdout, second.stderr) == (0, "", "")  # no cron mail
         assert pings == ["/ping/check-uuid/start", "/ping/check-uuid/0"] * 2
@@ -119,7 +122,7 @@ def test_the_run_line_is_quiet_on_success_logs_and_pings(tmp_path: Path) -> None
 
 def test_the_report_line_writes_the_report(tmp_path: Path) -> None:
     _, active, _ = _parse()
-    report_line = next(line for line in active if line.endswith(" report"))
+    report_line = next(line for line in active if " report" in line)
     with run_sandbox(demo=20) as sb:
         write_study(tmp_path, sb.url, sb.token)
         done = _cron(report_line, tmp_path)

@@ -132,8 +132,11 @@ def test_redcap_unreachable_exits_4_pings_the_failure_and_skips_the_rest(
         )
         assert run(["-v", "-c", str(config), "run", "--json"]) == 4
     out, err = capsys.readouterr()
-    # The run stops at its first call (the project info, before the lock): no step ran.
-    assert out == ""
+    # The run stops at its first call (the project info, before the lock): no step ran,
+    # and --json still prints one envelope, with the error.
+    envelope = json.loads(out)
+    assert (envelope["exit_code"], envelope["error"]["type"]) == (4, "RedcapUnavailable")
+    assert "data" not in envelope
     assert "REDCap at 127.0.0.1" in err and "unavailable (content=project)" in err
     assert err.count("could not connect; retrying in 0s") == 3  # [redcap] retries = 3
     assert paths == ["/ping/check-uuid/start", "/ping/check-uuid/4"]

@@ -286,3 +286,28 @@ def test_redcap_refusing_one_steps_request_leaves_the_others_to_run(
     assert [(s["exit_code"], s["skipped"]) for s in steps] == [(3, False)] + [(0, False)] * 4
     assert "travvel" in steps[0]["error"]
     assert "eligible_invited" in statuses.values() and "ineligible_notified" in statuses.values()
+
+
+def test_a_wrong_redcap_path_is_a_configuration_error_and_no_step_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # [redcap] url with the wrong path: the server is there, but answers 404 (issue 14).
+    with run_sandbox(demo=5) as sb:
+        wrong = sb.url.replace("/api/", "/redcap/")
+        config = write_study(tmp_path, wrong, sb.token)
+        assert run(["-c", str(config), "run", "--json"]) == ExitCode.CONFIG
+        # The run stops at the project info, its first call: no step is tried.
+        envelope = json.loads(capsys.readouterr().out)
+        assert envelope["error"]["type"] == "RedcapNotFound"
+        assert "[redcap] url" in envelope["error"]["message"]
+        assert "data" not in envelope
+
+        assert run(["-c", str(config), "doctor", "--json"]) == ExitCode.CONFIG
+        checks = {c["name"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
+        assert checks["REDCap reachable"]["state"] == "fail"
+        assert "HTTP 404" in checks["REDCap reachable"]["detail"]
+        assert "[redcap] url" in checks["REDCap reachable"]["detail"]
+        assert "token accepted" not in checks  # the token was never the problem
+
+        assert run(["-c", str(config), "status"]) == ExitCode.CONFIG
+        assert "check [redcap] url" in capsys.readouterr().err

@@ -48,7 +48,10 @@ def test_invite_json_then_record_refusal(
 
 
 def test_to_sends_a_test_copy_and_changes_nothing(
-    config: Path, settings: Settings, client: RedcapClient
+    config: Path,
+    settings: Settings,
+    client: RedcapClient,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     client.import_records(
         [person("1", S.ELIGIBLE_ID_ASSIGNED), person("2", S.ELIGIBLE_ID_ASSIGNED)]
@@ -57,6 +60,11 @@ def test_to_sends_a_test_copy_and_changes_nothing(
     assert run(["-c", str(config), "invite", "--record", "2", "--to", "me@lab.example.org"]) == 0
     [(key, message)] = outbox(settings).items()
     assert key.startswith("2:invite:1:test-") and message["To"] == "me@lab.example.org"
+    # Issue 14: the copy says it is a test, and the command says where it went.
+    assert message["Subject"].startswith("[TEST] ")
+    [eml] = settings.email.outbox_dir.glob("2_invite_1*.eml")
+    err = capsys.readouterr().err
+    assert f"the test copy of the invite message went to me@lab.example.org (outbox: {eml})" in err
     assert "person2@example.org" not in message.as_string()
     assert "3002" in body(message)
     # REDCap is untouched: record 2 still gets its real invitation from the next pass,

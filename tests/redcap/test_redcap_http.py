@@ -12,6 +12,7 @@ from redcap_scripted import TOKEN, Answer, ScriptedServer
 from recruit_cli.errors import (
     RedcapBadAnswer,
     RedcapError,
+    RedcapNotFound,
     RedcapTokenRejected,
     RedcapUnavailable,
 )
@@ -139,8 +140,11 @@ def test_long_error_text_is_truncated(server: ScriptedServer, client: RedcapClie
 
 def test_404_html_page_points_at_the_url(server: ScriptedServer, client: RedcapClient) -> None:
     server.queue(Answer(404, HTML, content_type="text/html"))
-    with pytest.raises(RedcapError, match=r"HTML page: is the URL the API endpoint"):
+    with pytest.raises(
+        RedcapNotFound, match=r"HTTP 404 Not Found at /.*check \[redcap\] url"
+    ) as info:
         client.export_records()
+    assert info.value.exit_code == ExitCode.CONFIG  # the URL in the configuration is wrong
 
 
 def test_200_html_is_an_error(server: ScriptedServer, client: RedcapClient) -> None:

@@ -125,11 +125,15 @@ def test_html_report_written_and_path_printed(
     assert not list(path.parent.glob(".*.tmp"))  # written atomically, nothing left over
 
 
-def test_quiet_under_cron(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # stdout is not a terminal here and there is no -v: nothing for cron to mail.
+def test_the_path_is_printed_off_a_terminal_too(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # stdout is not a terminal here and there is no -v: a person running it from a script
+    # still learns where the report went (issue 14); the crontab sends stdout to /dev/null.
     assert recruit(project, "--since", SINCE, "--until", UNTIL) == 0
-    assert capsys.readouterr().out == ""
-    assert (project.parent / "reports" / f"enrollment-{SINCE}_{UNTIL}.html").is_file()
+    path = project.parent / "reports" / f"enrollment-{SINCE}_{UNTIL}.html"
+    assert capsys.readouterr().out == f"{path}\n"
+    assert path.is_file()
 
 
 def test_json_format_numbers(
@@ -189,6 +193,42 @@ def test_email_through_the_outbox_with_the_attachment(
     assert PLANTED_EMAIL not in emls[0].read_text(errors="replace")
 
 
+def test_inline_email_format_links_the_report_and_attaches_nothing(
+    sandbox: Sandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Issue 14: some institutions' filters quarantine .html attachments.
+    monkeypatch.setenv(TOKEN_ENV, sandbox.token)
+    monkeypatch.chdir(tmp_path)
+    seed(sandbox)
+    link = "https://share.example.org/sites/study/reports/"
+    config = write_config(tmp_path, sandbox.url, extra=f'email_format = "inline"\nlink = "{link}"')
+    assert recruit(config, "--since", SINCE, "--until", UNTIL, "--email", "pi@example.org") == 0
+    [eml] = (tmp_path / "outbox").glob("*.eml")
+    msg = email.message_from_bytes(eml.read_bytes(), policy=default)
+    assert isinstance(msg, EmailMessage)
+    assert list(msg.iter_attachments()) == []
+    target = f"{link}enrollment-{SINCE}_{UNTIL}.html"
+    for kind in ("plain", "html"):
+        part = msg.get_body(preferencelist=(kind,))
+        assert part is not None
+        text = part.get_content()
+        assert target in text and "Screened" in text and "attached" not in text
+    assert "CLI Study" in msg["Subject"]  # staff on several studies see which one
+
+
+def test_a_bad_email_format_names_its_key(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    monkeypatch.setenv(TOKEN_ENV, sandbox.token)
+    config = write_config(tmp_path, sandbox.url, extra='email_format = "pdf"')
+    assert recruit(config, "--dry-run") == 3
+    assert 'report.email_format: must be one of "attachment", "inline"' in capsys.readouterr().err
+
+
 def test_configured_recipients_get_each_period_once(
     sandbox: Sandbox,
     tmp_path: Path,
@@ -237,6 +277,8 @@ def test_only_a_report_that_is_e_mailed_waits_for_the_run_lock(
         (["--week", "last"], "--week: expected an ISO week like 2026-W47"),
         (["--since", "2026-02-30", "--until", "2026-03-01"], "--since: expected a date"),
         (["--since", "2026-03-01"], "--until is needed too"),
+        (["--since", "yesterday"], "--since: expected a date like 2026-11-16, got 'yesterday'"),
+        (["--week", "2999-W01"], "--week: 2999-W01 has not started yet"),
         (["--format", "pdf"], "--format: expected one of html, json, csv"),
         (["--email", "not-an-address"], "--email: argument 1 is not an e-mail address"),
         (

@@ -92,15 +92,15 @@ def test_twenty_record_trend_and_projection() -> None:
     series = {(s.metric, s.group): s for s in data.trend.series}
     assert series[("screened", "")].values[-3:] == (2, 3, 13)
     assert series[("submitted", "")].values[-3:] == (2, 4, 12)
-    assert series[("id_assigned", "HC")].values[-3:] == (0, 1, 2)
-    assert series[("id_assigned", "MDD")].values[-3:] == (1, 0, 2)
-    assert series[("id_assigned", "")].values[-3:] == (1, 1, 5)
-    assert series[("id_assigned", "")].total == 7
-    hc, mdd = data.enrollment
+    assert series[("ids_issued", "HC")].values[-3:] == (0, 1, 2)
+    assert series[("ids_issued", "MDD")].values[-3:] == (1, 0, 2)
+    assert series[("ids_issued", "")].values[-3:] == (1, 1, 5)
+    assert series[("ids_issued", "")].total == 7
+    hc, mdd = data.targets
     # HC: 3 of 10, 3 in 12 weeks = 0.25/week; 7 more take 196 days after 2026-11-22.
-    assert (hc.enrolled, hc.target, hc.percent, hc.weekly_rate) == (3, 10, 30.0, 0.25)
+    assert (hc.issued, hc.target, hc.percent, hc.weekly_rate) == (3, 10, 30.0, 0.25)
     assert (hc.status, hc.projected) == ("projected", "2027-06-06")
-    assert (mdd.enrolled, mdd.status, mdd.projected) == (3, "reached", None)
+    assert (mdd.issued, mdd.status, mdd.projected) == (3, "reached", None)
 
 
 def test_quality_notes_count_unparsable_times() -> None:
@@ -140,7 +140,7 @@ def test_empty_project() -> None:
     assert all(v == 0 for s in data.trend.series for v in s.values)
     assert [(t.n, t.median_hours, t.p90_hours) for t in data.timing] == [(0, None, None)] * 2
     assert [(q.size, q.oldest_age_hours) for q in data.queues] == [(0, None), (0, None)]
-    assert [e.status for e in data.enrollment] == ["no_recent_enrollment"] * 2
+    assert [e.status for e in data.targets] == ["no_recent_ids"] * 2
     assert data.quality == ()
 
 
@@ -164,9 +164,9 @@ def test_single_record() -> None:
         ("invited", ""): (1, 1),
     }
     assert [(t.n, t.median_hours, t.p90_hours) for t in data.timing] == [(1, 1.5, 1.5)] * 2
-    mdd = data.enrollment[1]
+    mdd = data.targets[1]
     # 1 of 3, one in 12 weeks: 2 more take ceil(2 * 7 * 12) = 168 days after 2026-11-22.
-    assert (mdd.enrolled, mdd.projected) == (1, "2027-05-09")
+    assert (mdd.issued, mdd.projected) == (1, "2027-05-09")
 
 
 def test_unparsable_and_inverted_times_never_crash() -> None:
@@ -238,8 +238,8 @@ def test_complementary_suppression_when_one_part_is_small() -> None:
     # The same HC number appears in the trend's last week: hidden there too.
     hc = next(s for s in data.trend.series if s.group == "HC")
     assert hc.values[-1] is None and hc.total is None
-    # Its enrollment line can't be shown, nor projected from hidden numbers.
-    assert (data.enrollment[0].enrolled, data.enrollment[0].status) == (None, "suppressed")
+    # Its target line can't be shown, nor projected from hidden numbers.
+    assert (data.targets[0].issued, data.targets[0].status) == (None, "suppressed")
     # Zero is never suppressed: nobody is in it.
     assert f[("manual_review", "")] == (0, 0)
 

@@ -38,9 +38,20 @@ def test_default_is_the_last_complete_week_on_the_study_clock() -> None:
 
 
 def test_iso_week_53_and_year_boundary() -> None:
-    week = resolve_period("UTC", week="2026-W53")
+    now = datetime(2027, 2, 1, tzinfo=UTC)
+    week = resolve_period("UTC", week="2026-W53", now=now)
     assert (week.first, week.last) == (date(2026, 12, 28), date(2027, 1, 3))
-    assert resolve_period("UTC", week="2027-W01").first == date(2027, 1, 4)
+    assert resolve_period("UTC", week="2027-W01", now=now).first == date(2027, 1, 4)
+
+
+def test_a_period_that_has_not_started_is_refused() -> None:
+    # Monday 2026-11-23 00:30 in Berlin: that week has started there, the next has not.
+    now = datetime(2026, 11, 22, 23, 30, tzinfo=UTC)
+    assert resolve_period("Europe/Berlin", week="2026-W48", now=now).label == "2026-W48"
+    with pytest.raises(UsageError, match=r"--week: 2026-W48 has not started yet"):
+        resolve_period("UTC", week="2026-W48", now=now)
+    with pytest.raises(UsageError, match=r"--since: 2030-01-07_2030-01-09 has not started yet"):
+        resolve_period("UTC", since="2030-01-07", until="2030-01-09", now=now)
 
 
 def test_date_range_label_and_inclusive_end() -> None:
@@ -65,6 +76,9 @@ def test_trend_weeks_end_with_the_period_week() -> None:
         ({"week": "2026-W00"}, "--week: 2026 has ISO weeks 01 to 53, not 00"),
         ({"since": "2026-11-31", "until": "2026-12-01"}, "--since: expected a date like"),
         ({"since": "2026-11-02"}, "--until is needed too"),
+        # The date is checked first: "yesterday" is not a date (issue 14).
+        ({"since": "yesterday"}, "--since: expected a date like 2026-11-16, got 'yesterday'"),
+        ({"until": "tomorrow"}, "--until: expected a date like 2026-11-16, got 'tomorrow'"),
         ({"until": "2026-11-02"}, "--since is needed too"),
         ({"since": "2026-11-05", "until": "2026-11-01"}, "--until 2026-11-01 is before --since"),
         ({"week": "2026-W47", "since": "2026-11-01"}, "use either --week or --since/--until"),

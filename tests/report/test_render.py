@@ -106,9 +106,9 @@ def json_values(doc: dict[str, object]) -> dict[str, object]:
         for week, v in zip(trend["weeks"], s["values"], strict=True):  # type: ignore[index]
             out[f"trend|{s['metric']}|{s['group']}|{week}"] = v
         out[f"trend|{s['metric']}|{s['group']}|total"] = s["total"]
-    for e in doc["enrollment"]:  # type: ignore[attr-defined]
-        for m in ("enrolled", "target", "percent_of_target", "weekly_rate", "projected_date"):
-            out[f"enrollment|{m}|{e['group']}|cumulative"] = e[m]
+    for e in doc["targets"]:  # type: ignore[attr-defined]
+        for m in ("ids_issued", "target", "percent_of_target", "weekly_rate", "projected_date"):
+            out[f"targets|{m}|{e['group']}|cumulative"] = e[m]
     for t in doc["time_to_invite"]:  # type: ignore[attr-defined]
         for m in ("n", "median_hours", "p90_hours", "median_days", "p90_days"):
             out[f"time_to_invite|{m}||{t['window']}"] = t[m]
@@ -132,7 +132,7 @@ def test_json_carries_every_number_shown_in_the_html(suppress_below: int) -> Non
         assert key in expected, key
         for text in texts:  # a number shown twice (card and table) is the same number
             value = html_value(text)
-            if key.startswith("enrollment|projected_date"):
+            if key.startswith("targets|projected_date"):
                 continue  # a date or a sentence ("target reached"); checked below
             if value == "—":
                 assert expected[key] is None, key
@@ -141,9 +141,9 @@ def test_json_carries_every_number_shown_in_the_html(suppress_below: int) -> Non
     # Every count in the JSON is on the page.
     missing = [k for k in expected if k not in cells]
     assert missing == []
-    projected = cells["enrollment|projected_date|HC|cumulative"]
+    projected = cells["targets|projected_date|HC|cumulative"]
     assert projected == (["2027-06-06"] if suppress_below == 0 else ["*"])
-    assert cells["enrollment|projected_date|MDD|cumulative"] == ["target reached"]
+    assert cells["targets|projected_date|MDD|cumulative"] == ["target reached"]
 
 
 def test_csv_parses_and_matches_json() -> None:
@@ -206,7 +206,7 @@ def test_html_is_self_contained() -> None:
     html = render(build(), "html").decode()
     parsed = parse(html)
     assert len(parsed.images) == 2
-    assert all(src.startswith("data:image/png;base64,") for src in parsed.images)
+    assert all(src.startswith("data:image/svg+xml;base64,") for src in parsed.images)
     assert "http://" not in html and "https://" not in html
     assert "<style>" in html and "@media print" in html
     assert "<script" not in html
@@ -220,14 +220,53 @@ def test_html_escapes_configured_text() -> None:
     assert "<b>Study" not in html and "&lt;b&gt;Study &amp; Co&lt;/b&gt;" in html
 
 
-def test_charts_are_reproducible_pngs() -> None:
-    from recruit_cli.report.charts import enrollment_png, trend_png
+def test_charts_are_reproducible_svgs_sharp_at_any_density() -> None:
+    from recruit_cli.report.charts import targets_svg, trend_svg
 
     data = build()
-    first = trend_png(data.trend)
-    assert first.startswith(b"\x89PNG") and first == trend_png(data.trend)
-    assert b"Software" not in first and b"matplotlib" not in first
-    assert enrollment_png(data.enrollment) == enrollment_png(data.enrollment)
+    first = trend_svg(data.trend)
+    assert first.lstrip().startswith(b"<?xml") and b"<svg" in first
+    assert first == trend_svg(data.trend)
+    assert b"<dc:date>" not in first and b"Matplotlib" not in first  # no date, no creator
+    assert b"<text" in first  # text stays text: searchable, readable by a screen reader
+    assert targets_svg(data.targets) == targets_svg(data.targets)
+
+
+def test_the_target_chart_without_targets_has_no_target_legend() -> None:
+    # Issue 14: `init` sets no targets; the chart drew a "Target" legend anyway, and with
+    # nothing issued an empty frame.
+    from dataclasses import replace
+
+    from recruit_cli.report.charts import targets_svg
+
+    data = build()
+    untargeted = tuple(replace(e, target=None, percent=None) for e in data.targets)
+    chart = targets_svg(untargeted)
+    assert chart is not None and b"Target" not in chart
+    assert b"Target" in (targets_svg(data.targets) or b"")
+    nothing = tuple(replace(e, issued=0) for e in untargeted)
+    assert targets_svg(nothing) is None
+    html = render(replace(data, targets=nothing), "html").decode()
+    assert len(parse(html).images) == 1
+    assert "No study IDs issued yet, and no targets set." in html
+
+
+def test_charts_carry_their_numbers_in_alt_text() -> None:
+    data = build()
+    html = render(data, "html").decode()
+    alts = re.findall(r'<img class="chart" src="[^"]*" alt="([^"]*)"', html)
+    assert len(alts) == 2
+    trend_alt, targets_alt = alts
+    submitted = next(s for s in data.trend.series if s.metric == "submitted")
+    assert ", ".join(str(v) for v in submitted.values) in trend_alt
+    for e in data.targets:
+        assert f"{e.label}: {e.issued} study IDs issued of a target of {e.target}" in targets_alt
+
+
+def test_every_table_header_has_a_scope() -> None:
+    html = render(build(), "html").decode()
+    headers = re.findall(r"<th\b[^>]*>", html)
+    assert headers and all('scope="col"' in h or 'scope="row"' in h for h in headers)
 
 
 def test_trend_chart_draws_submissions_beside_screening() -> None:
@@ -235,7 +274,7 @@ def test_trend_chart_draws_submissions_beside_screening() -> None:
     # when people came in: the submitted bars are drawn, not only listed in the table.
     from dataclasses import replace
 
-    from recruit_cli.report.charts import trend_png
+    from recruit_cli.report.charts import trend_svg
     from recruit_cli.report.model import TrendSeries
 
     trend = build().trend
@@ -243,7 +282,7 @@ def test_trend_chart_draws_submissions_beside_screening() -> None:
     moved = replace(submitted, values=(9,) * len(trend.weeks))
     other = replace(trend, series=tuple(moved if s is submitted else s for s in trend.series))
     assert isinstance(moved, TrendSeries)
-    assert trend_png(trend) != trend_png(other)
+    assert trend_svg(trend) != trend_svg(other)
 
 
 @pytest.mark.parametrize("fmt", ["html", "json", "csv"])
@@ -257,3 +296,26 @@ def test_empty_project_renders_in_every_format(fmt: str) -> None:
         assert "No exclusion criteria configured" not in text  # criteria are, with zeros
     assert data.flow_line("screened") is not None
     assert data.flow_line("screened").cumulative == 0  # type: ignore[union-attr]
+
+
+def test_the_trend_total_says_it_covers_the_trend_weeks_only() -> None:
+    # Issue 14: "Total" 297 beside "Submitted" 300 in the flow, without saying why.
+    html = render(build(), "html").decode()
+    assert '<th scope="row">Total, these 12 weeks</th>' in html
+    assert "The totals cover these 12 weeks only" in html
+
+
+def test_chart_colours_are_colour_blind_safe_and_no_group_is_red() -> None:
+    from recruit_cli.report.charts import PALETTE, trend_svg
+
+    svg = trend_svg(build().trend).decode()
+    groups = [s for s in build().trend.series if s.metric == "ids_issued" and s.group]
+    used = {c.lower() for c in re.findall(r"stroke: (#[0-9a-fA-F]{6})", svg)}
+    assert {c.lower() for c in PALETTE[: len(groups)]} <= used
+
+    def reddish(colour: str) -> bool:
+        r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+        return r > 180 and g < 100 and b < 100
+
+    assert not [c for c in PALETTE if reddish(c)]
+    assert not [c for c in used if reddish(c)]

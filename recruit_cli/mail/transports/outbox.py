@@ -27,23 +27,52 @@ _MAX_NAME = 200
 
 
 def eml_name(key: str) -> str:
-    """The file name for ``key``: ``"12:invite:1"`` -> ``"12_invite_1.eml"``.
+    """The file name for ``key``: ``"11:safety_alert:1"`` -> ``"11_safety_alert_1.eml"``.
 
-    ``:`` becomes ``_``; any other character outside ``[A-Za-z0-9.-]`` (``_`` included) is
-    written as ``%XX``, so two different keys never share a file.
+    The name must be readable (staff open these files) and injective (``was_sent`` is
+    "the file exists", so two keys must never share a file). Every key recruit makes has
+    three parts, ``<record>:<kind>:<version>``; the colons between them become ``_``, and
+    only the middle part (the kind, e.g. ``safety_alert``) keeps its own ``_``. Anywhere
+    else ``_`` is written ``%5F``, as is any character outside ``[A-Za-z0-9.-]``
+    (``%XX``), so the unescaped underscores locate the parts: a three-part name has two
+    or more, the first and the last of them the separators. A key of more than three parts
+    (a test copy's ``<key>:test-<time>``) writes its colons after the second as ``%3A``,
+    so its name has exactly two, like a three-part key whose kind has none.
 
     Raises:
         MailError: the key is empty or too long for a file name.
     """
+    parts = key.split(":")
+    if len(parts) > 3:
+        parts = [*parts[:2], "%3A".join(_escape(p, keep="") for p in parts[2:])]
+        encoded = [_escape(parts[0], keep="", first=True), _escape(parts[1], keep=""), parts[2]]
+    else:
+        encoded = [
+            _escape(p, keep="_" if (len(parts) == 3 and i == 1) else "", first=i == 0)
+            for i, p in enumerate(parts)
+        ]
+    return _checked("_".join(encoded))
+
+
+def legacy_eml_name(key: str) -> str:
+    """The name earlier versions gave ``key`` (every ``_`` as ``%5F``), so that a message
+    they wrote still counts as sent: ``"11:safety_alert:1"`` -> ``"11_safety%5Falert_1.eml"``.
+    """
+    parts = key.split(":")
+    return _checked("_".join(_escape(p, keep="", first=i == 0) for i, p in enumerate(parts)))
+
+
+def _escape(part: str, *, keep: str, first: bool = False) -> str:
     out = []
-    for i, ch in enumerate(key):
-        if ch == ":":
-            out.append("_")
-        elif _SAFE.match(ch) and not (i == 0 and ch == "."):
+    for i, ch in enumerate(part):
+        if (_SAFE.match(ch) or ch in keep) and not (first and i == 0 and ch == "."):
             out.append(ch)
         else:
             out.extend(f"%{byte:02X}" for byte in ch.encode("utf-8"))
-    name = "".join(out)
+    return "".join(out)
+
+
+def _checked(name: str) -> str:
     if not name or len(name) > _MAX_NAME:
         raise MailError("the message key cannot be used as an outbox file name")
     return name + ".eml"
@@ -89,8 +118,8 @@ class OutboxTransport:
         return SendReceipt(key=message.key, transport=self.name, detail=str(path))
 
     def was_sent(self, key: str) -> bool:
-        """Whether the ``.eml`` file for ``key`` exists."""
-        return (self.directory / eml_name(key)).exists()
+        """Whether the ``.eml`` file for ``key`` exists (under its name, or the older one)."""
+        return any((self.directory / name(key)).exists() for name in (eml_name, legacy_eml_name))
 
     def close(self) -> None:
         """Nothing to close."""
