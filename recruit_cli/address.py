@@ -47,8 +47,9 @@ key, a screening reason, REDCap's validation message in the sandbox).
 
 from __future__ import annotations
 
-import unicodedata
 from typing import TYPE_CHECKING
+
+from recruit_cli.text import has_control
 
 if TYPE_CHECKING:
     from email_validator import ValidatedEmail
@@ -139,7 +140,7 @@ def _plain_problem(text: str) -> str | None:
     """The common faults, named plainly (and cheaply: no library call for a 10 KB value)."""
     if not text:
         return "it is empty"
-    if any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in text):
+    if has_control(text):
         return "it contains a line break or control character"
     if any(ch.isspace() for ch in text):
         return "it contains a space"

@@ -9,7 +9,6 @@ never the address.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from email.utils import make_msgid
 from typing import Any
@@ -19,6 +18,7 @@ from recruit_cli.errors import ConfigError, MailError, RecipientRejected, Templa
 from recruit_cli.mail.message import Attachment, OutgoingMessage
 from recruit_cli.mail.templates import get_templates, template_name
 from recruit_cli.settings import Settings
+from recruit_cli.text import has_control
 
 _KEY_PART_RE = re.compile(r"[^\s|]+\Z")
 _CONTENT_TYPE_RE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*\Z", re.I)
@@ -35,11 +35,6 @@ def idempotency_key(record_id: str, kind: str, version: str) -> str:
         if not _KEY_PART_RE.match(value) or has_control(value):
             raise MailError(f"cannot build an idempotency key: the {what} {value!r} is not usable")
     return f"{record_id}:{kind}:{version}"
-
-
-def has_control(value: str) -> bool:
-    """Whether ``value`` holds a control character or a Unicode line/paragraph separator."""
-    return any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in value)
 
 
 def check_address(address: str, *, record_id: str | None = None) -> str:

@@ -9,8 +9,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from recruit_cli.errors import MailError
-from recruit_cli.mail.compose import has_control
 from recruit_cli.mail.message import OutgoingMessage
+from recruit_cli.text import has_control
 
 # CRLF line endings (RFC 5322) and 7-bit transfer encodings: non-ASCII bodies become
 # quoted-printable/base64, so no SMTP server needs 8BITMIME.

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from recruit_cli.text import has_control
+
 RESEND_MARK = ":resend-"
 
 
@@ -106,6 +108,10 @@ def parse_claim(value: str) -> Claim | None:
         raise ClaimFormatError("not <key>|<state>|<time>|<run id>")
     if not key or state not in ClaimState.__members__.values():
         raise ClaimFormatError("not <key>|<state>|<time>|<run id>")
+    if has_control(key) or has_control(run):
+        # Nothing recruit writes holds one; a claim that does was typed or forged, and its
+        # key would be printed in notices and logs.
+        raise ClaimFormatError("the claim holds a control character")
     return Claim(key=key, state=ClaimState(state), at=_time(when), run=run)
 
 

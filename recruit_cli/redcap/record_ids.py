@@ -19,13 +19,11 @@ still goes out, under the safe key (``outreach.refused_alerts``).
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-# Control characters (C0, DEL, C1), format characters (bidirectional overrides, zero-width
-# joiners), line and paragraph separators, lone surrogates.
-_UNPRINTABLE = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+from recruit_cli.text import has_unprintable
+
 KEY_PREFIX = "idhash-"
 
 
@@ -34,8 +32,7 @@ def problem(record_id: str) -> str | None:
 
     An empty id is not this module's business (the export's own checks refuse it).
     """
-    printable_ascii = record_id.isascii() and record_id.isprintable()  # nearly every id
-    if not printable_ascii and any(unicodedata.category(c) in _UNPRINTABLE for c in record_id):
+    if has_unprintable(record_id):
         return "a control character"
     if record_id != record_id.strip():
         return "spaces around it"

@@ -84,7 +84,16 @@ def test_another_runs_open_claim_holds_the_record_for_the_lease() -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["garbage", "7:invite:1|maybe|2024-05-01T12:00:00+00:00", "k|sent|yesterday", "|sent|"]
+    "value",
+    [
+        "garbage",
+        "7:invite:1|maybe|2024-05-01T12:00:00+00:00",
+        "k|sent|yesterday",
+        "|sent|",
+        # A key or run id with a line break would be printed into notices and logs.
+        "7:invite\nFAKE LOG LINE:1|claimed|2024-05-01T12:00:00+00:00",
+        "7:invite:1|claimed|2024-05-01T12:00:00+00:00|run\u2028x",
+    ],
 )
 def test_a_claim_recruit_did_not_write_is_refused(value: str) -> None:
     with pytest.raises(ClaimFormatError) as info:
