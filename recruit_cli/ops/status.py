@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from recruit_cli.reasons import DUPLICATE, codes, flag_codes, known_codes
+from recruit_cli.reasons import DUPLICATE, OTHER, codes, flag_codes, known_codes
 from recruit_cli.redcap.rows import base_rows, field_value, record_key
 from recruit_cli.screening.assign import group_usage, study_ids
 from recruit_cli.settings import Settings, Status
@@ -133,6 +133,10 @@ def status_report(
     return build_status(settings, base_rows(rows), now=now or settings.study.now())
 
 
+def _known_or_other(value: str, known: Iterable[str]) -> str:
+    return value if value in known else OTHER
+
+
 def build_status(
     settings: Settings, rows: Iterable[Mapping[str, str]], *, now: datetime
 ) -> StatusReport:
@@ -140,12 +144,19 @@ def build_status(
     f = settings.fields
     reason_codes = known_codes(settings)
     rows = [r for r in rows if field_value(r, f.record_id)]
-    statuses: Counter[str] = Counter(field_value(r, f.status) or Status.PENDING for r in rows)
-    groups: Counter[str] = Counter(field_value(r, f.group) for r in rows if field_value(r, f.group))
     known = [str(s) for s in Status]
-    by_status = tuple(
-        (s, statuses[s]) for s in [*known, *sorted(set(statuses) - set(known))] if statuses[s]
+    group_names = {g.name for g in settings.groups}
+    # A value staff typed into the status or group field is counted, never shown: it may
+    # say something about a person. Only recruit's statuses and the configured groups are.
+    statuses: Counter[str] = Counter(
+        _known_or_other(field_value(r, f.status) or Status.PENDING, known) for r in rows
     )
+    groups: Counter[str] = Counter(
+        _known_or_other(field_value(r, f.group), group_names)
+        for r in rows
+        if field_value(r, f.group)
+    )
+    by_status = tuple((s, statuses[s]) for s in [*known, OTHER] if statuses[s])
     review: list[QueueEntry] = []
     safety: list[QueueEntry] = []
     for row in sorted(rows, key=lambda r: record_key(field_value(r, f.record_id))):

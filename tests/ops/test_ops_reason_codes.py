@@ -26,9 +26,18 @@ NOTES = {
     "2": "safety: matched the safety rule\njanedoe: left a voicemail, will call back",
     "3": "age: Must be 18 to 65 years old\nsmith_family: dad answered, said no",
     "4": "Jane Doe refused on the phone",
+    "5": "",
 }
-STATUS = {"1": "manual_review_required", "2": "safety_review", "3": "ineligible", "4": "ineligible"}
-TYPED = ("Jane", "janedoe", "555-0199", "smith_family", "mother", "voicemail", "refused")
+STATUS = {
+    "1": "manual_review_required",
+    "2": "safety_review",
+    "3": "ineligible",
+    "4": "ineligible",
+    # Staff typed into the status and group fields themselves.
+    "5": "called Jane back",
+}
+GROUP = {"5": "Smith twins"}
+TYPED = ("Jane", "janedoe", "555-0199", "smith", "mother", "voicemail", "refused", "twins")
 
 
 @pytest.fixture
@@ -42,6 +51,7 @@ def study(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Sandbox, Pat
                 "pipeline_processing_status": STATUS[rid],
                 "pipeline_ineligibility_reasons": NOTES[rid],
                 "pipeline_screened_timestamp": SCREENED,
+                "pipeline_group": GROUP.get(rid, ""),
             }
             for rid in NOTES
         ]
@@ -65,6 +75,7 @@ def test_status_shows_only_known_codes(
     doc = json.loads(out)
     assert [e["codes"] for e in doc["review_queue"]] == [["unevaluable_age", "other"]]
     assert [e["codes"] for e in doc["safety_queue"]] == [["safety", "other"]]
+    assert doc["by_status"]["other"] == 1 and doc["by_group"] == {"other": 1}
 
     assert run(["-c", str(config), "status"]) == 0
     out = capsys.readouterr().out
