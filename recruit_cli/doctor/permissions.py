@@ -9,7 +9,9 @@ older version:
   link, or the Microsoft token cache with their own;
 - the outbox directory writable by others: a planted ``.eml`` file makes recruit believe a
   message went out (``was_sent``), so it would never be sent;
-- a lock file that is a symbolic link: the lock refuses it (exit 3).
+- a lock file that is a symbolic link: the lock refuses it (exit 3);
+- a password in ``[redcap] url`` (``https://user:password@host/...``): a secret in the
+  configuration file, which is meant to be shared and versioned (recruit never prints it).
 
 They only warn: each is a person's decision to fix, not a reason to stop.
 """
@@ -34,6 +36,7 @@ def permission_checks(settings: Settings) -> list[Check]:
     state = settings.state_dir
     checks = [
         _dotenv(settings),
+        *_url_credentials(settings),
         _directory("state directory", state, "they could swap a lock file or the token cache"),
     ]
     links = sorted(p.name for p in state.glob("*.lock") if p.is_symlink()) if state.is_dir() else []
@@ -51,6 +54,22 @@ def permission_checks(settings: Settings) -> list[Check]:
         why = "a file planted there would pass for a message recruit sent"
         checks.append(_directory("outbox directory", outbox, why))
     return checks
+
+
+def _url_credentials(settings: Settings) -> list[Check]:
+    from urllib.parse import urlsplit
+
+    if urlsplit(settings.redcap.url).password is None:
+        return []
+    return [
+        Check(
+            "REDCap URL",
+            WARN,
+            "[redcap] url holds a password: a secret in the configuration file, which is "
+            "meant to be shared and versioned; ask your REDCap administrator for access "
+            "without one, or keep recruit.toml as private as .env (chmod 600)",
+        )
+    ]
 
 
 def _mode(path: Path) -> int | None:

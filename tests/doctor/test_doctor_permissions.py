@@ -62,6 +62,11 @@ def _lock_file(study: Path) -> Path:
     return study.parent / "state" / f"{lock_name(url, str(PROJECT_ID))}.lock"
 
 
+def _url_with_password(study: Path) -> None:
+    text = study.read_text(encoding="utf-8")
+    study.write_text(text.replace("http://127.0.0.1", "http://lab:hunter2@127.0.0.1"))
+
+
 def _linked_lock(study: Path) -> None:
     _lock_file(study).symlink_to(study.parent / "elsewhere")
 
@@ -71,6 +76,7 @@ CASES: dict[str, tuple[Callable[[Path], None], str, str]] = {
     "state directory writable by others": (_wide_state, "state directory", "chmod 700"),
     "outbox writable by others": (_wide_outbox, "outbox directory", "chmod 700"),
     "lock file a symbolic link": (_linked_lock, "lock file", "symbolic link"),
+    "a password in the REDCap URL": (_url_with_password, "REDCap URL", "holds a password"),
 }
 
 
@@ -78,7 +84,7 @@ def test_a_private_study_has_no_warning(study: Path, capsys: pytest.CaptureFixtu
     rows = _doctor(study, capsys)
     for name in (".env file", "state directory", "outbox directory"):
         assert rows[name][0] == "ok", rows[name]
-    assert "lock file" not in rows
+    assert "lock file" not in rows and "REDCap URL" not in rows
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -88,6 +94,7 @@ def test_doctor_warns(case: str, study: Path, capsys: pytest.CaptureFixture[str]
     rows = _doctor(study, capsys)
     state, detail = rows[row]
     assert state == "warn" and advice in detail
+    assert "hunter2" not in json.dumps(rows)  # the password itself is never shown
     others = [name for name, (s, _) in rows.items() if s == "warn" and name != row]
     assert others == []
 
